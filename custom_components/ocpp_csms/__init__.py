@@ -1,0 +1,107 @@
+"""The OCPP Central System integration: a local CSMS inside Home Assistant."""
+
+from __future__ import annotations
+
+import logging
+
+from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from .const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DOMAIN,
+    signal_new_charger,
+)
+from .csms.central import CentralConfig, CentralSystem
+from .csms.server import CsmsServer, ServerConfig
+from .runtime import HubBridge, OcppCsmsConfigEntry, OcppCsmsRuntime, charger_subentries
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR]
+
+
+def _central_config(entry: OcppCsmsConfigEntry) -> CentralConfig:
+    return CentralConfig(
+        heartbeat_interval=entry.options.get(
+            CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL
+        ),
+        auto_accept=entry.options.get(CONF_AUTO_ACCEPT, False),
+    )
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
+    """Start the OCPP server for this hub entry."""
+    accepted = set(charger_subentries(entry))
+    bridge = HubBridge(hass, entry)
+    central = CentralSystem(bridge, _central_config(entry), accepted)
+    server = CsmsServer(
+        ServerConfig(host=entry.data[CONF_HOST], port=entry.data[CONF_PORT]), central
+    )
+    try:
+        await server.start()
+    except OSError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_listen",
+            translation_placeholders={
+                "port": str(entry.data[CONF_PORT]),
+                "error": str(err),
+            },
+        ) from err
+    entry.runtime_data = OcppCsmsRuntime(
+        central=central, server=server, bridge=bridge, accepted=accepted
+    )
+    for charger_id, subentry in charger_subentries(entry).items():
+        bridge.update_device(charger_id, subentry.subentry_id, None)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
+    """Stop the server and every charger connection."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.server.stop()
+    return unloaded
+
+
+async def _async_entry_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
+    """Apply option changes and accepted/removed chargers without a reload."""
+    runtime = entry.runtime_data
+    new_config = _central_config(entry)
+    runtime.central.config.heartbeat_interval = new_config.heartbeat_interval
+    runtime.central.config.auto_accept = new_config.auto_accept
+
+    current = charger_subentries(entry)
+    for charger_id in current.keys() - runtime.accepted:
+        _LOGGER.info("Charger %s accepted", charger_id)
+        runtime.accepted.add(charger_id)
+        runtime.bridge.update_device(charger_id, current[charger_id].subentry_id, None)
+        runtime.central.accept(charger_id)
+        async_dispatcher_send(
+            hass, signal_new_charger(entry.entry_id), current[charger_id]
+        )
+    for charger_id in runtime.accepted - current.keys():
+        _LOGGER.info("Charger %s removed", charger_id)
+        runtime.accepted.discard(charger_id)
+        await runtime.central.forget(charger_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: OcppCsmsConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Forget the charger behind a device the user deletes."""
+    chargers = charger_subentries(entry)
+    for domain, charger_id in device.identifiers:
+        if domain == DOMAIN and charger_id in chargers:
+            hass.config_entries.async_remove_subentry(
+                entry, chargers[charger_id].subentry_id
+            )
+    return True

@@ -1,0 +1,1 @@
+"""Charging brain of ocpp_csms (profiles, planner, surplus); no HA imports."""

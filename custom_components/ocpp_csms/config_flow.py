@@ -1,0 +1,282 @@
+"""Config flows: the hub (server), discovered chargers and added chargers."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from types import MappingProxyType
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
+import voluptuous as vol
+
+from .const import (
+    CONF_AUTO_ACCEPT,
+    CONF_CHARGER_ID,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_HUB_ENTRY_ID,
+    CONF_MODEL,
+    CONF_OCPP_VERSION,
+    CONF_VENDOR,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DOMAIN,
+    MAX_HEARTBEAT_INTERVAL,
+    MIN_HEARTBEAT_INTERVAL,
+    SUBENTRY_CHARGER,
+)
+from .csms.model import BootInfo
+from .runtime import charger_subentries, charger_subentry_data, charger_title
+
+PORT_SCHEMA = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
+HEARTBEAT_SCHEMA = vol.All(
+    vol.Coerce(int), vol.Range(min=MIN_HEARTBEAT_INTERVAL, max=MAX_HEARTBEAT_INTERVAL)
+)
+
+
+def _try_bind(host: str, port: int) -> str | None:
+    """Return an error key when (host, port) cannot be listened on."""
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as err:
+        return "port_in_use" if err.errno == errno.EADDRINUSE else "cannot_bind"
+    return None
+
+
+async def _async_check_listen(hass: HomeAssistant, host: str, port: int) -> str | None:
+    return await hass.async_add_executor_job(_try_bind, host, port)
+
+
+def _server_schema(host: str, port: int) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=host): cv.string,
+            vol.Required(CONF_PORT, default=port): PORT_SCHEMA,
+        }
+    )
+
+
+class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an OCPP server, and accept chargers that dial in."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no discovered charger."""
+        self._discovered: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OcppCsmsOptionsFlow:
+        """Return the options flow."""
+        return OcppCsmsOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Chargers are subentries of the hub."""
+        return {SUBENTRY_CHARGER: ChargerSubentryFlow}
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask where the OCPP server listens."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._async_abort_entries_match({CONF_PORT: user_input[CONF_PORT]})
+            error = await _async_check_listen(
+                self.hass, user_input[CONF_HOST], user_input[CONF_PORT]
+            )
+            if error is None:
+                return self.async_create_entry(
+                    title=f"OCPP server (port {user_input[CONF_PORT]})",
+                    data={
+                        CONF_HOST: user_input[CONF_HOST],
+                        CONF_PORT: user_input[CONF_PORT],
+                    },
+                    options={
+                        CONF_HEARTBEAT_INTERVAL: user_input[CONF_HEARTBEAT_INTERVAL],
+                        CONF_AUTO_ACCEPT: False,
+                    },
+                )
+            errors["base"] = error
+        schema = _server_schema(DEFAULT_HOST, DEFAULT_PORT).extend(
+            {
+                vol.Required(
+                    CONF_HEARTBEAT_INTERVAL, default=DEFAULT_HEARTBEAT_INTERVAL
+                ): HEARTBEAT_SCHEMA
+            }
+        )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move the server to another address or port."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            host, port = user_input[CONF_HOST], user_input[CONF_PORT]
+            if port != entry.data[CONF_PORT]:
+                self._async_abort_entries_match({CONF_PORT: port})
+            if (host, port) != (entry.data[CONF_HOST], entry.data[CONF_PORT]) and (
+                error := await _async_check_listen(self.hass, host, port)
+            ):
+                errors["base"] = error
+            else:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    title=f"OCPP server (port {port})",
+                    data_updates={CONF_HOST: host, CONF_PORT: port},
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_server_schema(entry.data[CONF_HOST], entry.data[CONF_PORT]),
+            errors=errors,
+        )
+
+    async def async_step_integration_discovery(
+        self, discovery_info: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Offer a charger we do not know, which just booted, to the user."""
+        hub = self.hass.config_entries.async_get_entry(
+            discovery_info[CONF_HUB_ENTRY_ID]
+        )
+        if hub is None or hub.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="hub_not_loaded")
+        charger_id: str = discovery_info[CONF_CHARGER_ID]
+        await self.async_set_unique_id(charger_id)
+        self._abort_if_unique_id_configured()
+        if charger_id in charger_subentries(hub):
+            return self.async_abort(reason="already_configured")
+        self._discovered = discovery_info
+        self.context["title_placeholders"] = self._placeholders()
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Accept the discovered charger."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="discovery_confirm",
+                description_placeholders=self._placeholders(),
+            )
+        info = self._discovered
+        hub = self.hass.config_entries.async_get_entry(info[CONF_HUB_ENTRY_ID])
+        if hub is None or hub.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="hub_not_loaded")
+        charger_id: str = info[CONF_CHARGER_ID]
+        if charger_id in charger_subentries(hub):
+            return self.async_abort(reason="already_configured")
+        boot = BootInfo(vendor=info[CONF_VENDOR], model=info[CONF_MODEL])
+        data = charger_subentry_data(charger_id, boot, None)
+        if info.get(CONF_OCPP_VERSION):
+            data[CONF_OCPP_VERSION] = info[CONF_OCPP_VERSION]
+        self.hass.config_entries.async_add_subentry(
+            hub,
+            ConfigSubentry(
+                data=MappingProxyType(data),
+                subentry_type=SUBENTRY_CHARGER,
+                title=charger_title(charger_id, boot),
+                unique_id=charger_id,
+            ),
+        )
+        return self.async_abort(
+            reason="charger_accepted", description_placeholders=self._placeholders()
+        )
+
+    def _placeholders(self) -> dict[str, str]:
+        return {
+            "charger_id": self._discovered[CONF_CHARGER_ID],
+            "vendor": self._discovered[CONF_VENDOR],
+            "model": self._discovered[CONF_MODEL],
+            "name": charger_title(
+                self._discovered[CONF_CHARGER_ID],
+                BootInfo(
+                    vendor=self._discovered[CONF_VENDOR],
+                    model=self._discovered[CONF_MODEL],
+                ),
+            ),
+        }
+
+
+class OcppCsmsOptionsFlow(OptionsFlow):
+    """Settings applied while chargers stay connected."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Edit heartbeat interval and automatic acceptance."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_HEARTBEAT_INTERVAL): HEARTBEAT_SCHEMA,
+                vol.Required(CONF_AUTO_ACCEPT): cv.boolean,
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                schema,
+                {
+                    CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL,
+                    CONF_AUTO_ACCEPT: False,
+                }
+                | dict(self.config_entry.options),
+            ),
+        )
+
+
+class ChargerSubentryFlow(ConfigSubentryFlow):
+    """Accept a charger by its id before it connects."""
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Ask for the charger id (the last part of its OCPP URL)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            charger_id = user_input[CONF_CHARGER_ID].strip()
+            if not charger_id or "/" in charger_id:
+                errors[CONF_CHARGER_ID] = "invalid_charger_id"
+            elif charger_id in charger_subentries(self._get_entry()):
+                return self.async_abort(reason="already_configured")
+            else:
+                return self.async_create_entry(
+                    title=charger_id,
+                    data=charger_subentry_data(charger_id, None, None),
+                    unique_id=charger_id,
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema({vol.Required(CONF_CHARGER_ID): cv.string}),
+            errors=errors,
+        )

@@ -1,0 +1,175 @@
+"""The central system: which chargers are accepted, who is connected.
+
+The integration implements ``CsmsListener`` and owns the list of accepted
+chargers (it persists them); the core decides boots with that list and tells
+the listener what happened. Nothing here knows about Home Assistant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass
+import logging
+from typing import Any, Protocol
+
+from .charger import ChargerConnection
+from .const import (
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    PENDING_BOOT_INTERVAL,
+    OcppVersion,
+)
+from .errors import CallFailedError
+from .model import BootInfo, RegistrationStatus
+from .session import FrameConnection
+
+_LOGGER = logging.getLogger(__name__)
+
+CLOSE_REPLACED = 1000
+CLOSE_FORGOTTEN = 1000
+
+
+@dataclass(kw_only=True)
+class CentralConfig:
+    """Settings that may change while chargers are connected."""
+
+    heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL
+    auto_accept: bool = False
+    pending_boot_interval: int = PENDING_BOOT_INTERVAL
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
+
+
+class CsmsListener(Protocol):
+    """Callbacks from the core to the integration (all on the event loop)."""
+
+    def charger_connected(self, charger_id: str, version: OcppVersion) -> None:
+        """Handle a charger opening a connection (accepted or not)."""
+
+    def charger_disconnected(self, charger_id: str) -> None:
+        """Handle the end of a charger's current connection."""
+
+    def charger_booted(
+        self,
+        charger_id: str,
+        version: OcppVersion,
+        info: BootInfo,
+        status: RegistrationStatus,
+    ) -> None:
+        """Handle a BootNotification that was answered with ``status``."""
+
+
+class CentralSystem:
+    """Accepted chargers, live connections and the onboarding decisions."""
+
+    def __init__(
+        self,
+        listener: CsmsListener,
+        config: CentralConfig,
+        accepted: Iterable[str] = (),
+    ) -> None:
+        """Start with the chargers the integration already accepted."""
+        self.config = config
+        self._listener = listener
+        self._accepted: set[str] = set(accepted)
+        self._connections: dict[str, ChargerConnection] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def is_accepted(self, charger_id: str) -> bool:
+        """Return True when the charger may talk to us."""
+        return charger_id in self._accepted
+
+    def connection(self, charger_id: str) -> ChargerConnection | None:
+        """Return the charger's live connection, if any."""
+        return self._connections.get(charger_id)
+
+    @property
+    def connected_ids(self) -> list[str]:
+        """Return the ids of all connected chargers."""
+        return list(self._connections)
+
+    def decide_boot(
+        self, charger_id: str, version: OcppVersion, info: BootInfo
+    ) -> RegistrationStatus:
+        """Accept known chargers; others wait (or are accepted automatically)."""
+        if charger_id not in self._accepted and self.config.auto_accept:
+            _LOGGER.info("Accepting new charger %s automatically", charger_id)
+            self._accepted.add(charger_id)
+        status = (
+            RegistrationStatus.ACCEPTED
+            if charger_id in self._accepted
+            else RegistrationStatus.PENDING
+        )
+        self._listener.charger_booted(charger_id, version, info, status)
+        return status
+
+    def accept(self, charger_id: str) -> None:
+        """Accept a charger; if it waits connected, ask it to boot again now."""
+        if charger_id in self._accepted:
+            return
+        self._accepted.add(charger_id)
+        conn = self._connections.get(charger_id)
+        if conn is not None and conn.registration is not RegistrationStatus.ACCEPTED:
+            self._spawn(self._trigger_boot(conn), f"trigger boot {charger_id}")
+
+    async def forget(self, charger_id: str) -> None:
+        """Forget a charger; a live connection is closed so it boots as new."""
+        self._accepted.discard(charger_id)
+        conn = self._connections.get(charger_id)
+        if conn is not None:
+            await conn.session.close(CLOSE_FORGOTTEN, "Charger removed")
+
+    async def serve(
+        self, charger_id: str, version: OcppVersion, connection: FrameConnection
+    ) -> None:
+        """Run one charger connection until it closes."""
+        conn = ChargerConnection(charger_id, version, connection, self)
+        previous = self._connections.get(charger_id)
+        self._connections[charger_id] = conn
+        if previous is not None:
+            _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
+            await previous.session.close(CLOSE_REPLACED, "Replaced by new connection")
+        _LOGGER.info("%s connected using %s", charger_id, version.value)
+        self._listener.charger_connected(charger_id, version)
+        try:
+            await conn.session.run()
+        finally:
+            if self._connections.get(charger_id) is conn:
+                del self._connections[charger_id]
+                _LOGGER.info("%s disconnected", charger_id)
+                self._listener.charger_disconnected(charger_id)
+
+    async def shutdown(self) -> None:
+        """Cancel background work (the server closes the connections)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _trigger_boot(self, conn: ChargerConnection) -> None:
+        try:
+            result = await conn.session.call(
+                "TriggerMessage", {"requestedMessage": "BootNotification"}
+            )
+        except CallFailedError as err:
+            _LOGGER.warning(
+                "%s: TriggerMessage(BootNotification) failed (%s); it will be "
+                "accepted at its next boot",
+                conn.charger_id,
+                err,
+            )
+            return
+        if result.get("status") != "Accepted":
+            _LOGGER.warning(
+                "%s refused TriggerMessage(BootNotification) (%s); it will be "
+                "accepted at its next boot",
+                conn.charger_id,
+                result.get("status"),
+            )
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+__all__ = ["CentralConfig", "CentralSystem", "CsmsListener"]

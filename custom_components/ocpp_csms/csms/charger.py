@@ -1,0 +1,78 @@
+"""One connected charger: its session, its adapter and the acceptance gate."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .const import OcppVersion
+from .errors import ErrorKind, OcppCallError
+from .model import BootInfo, RegistrationStatus
+from .session import FrameConnection, Session
+from .v16 import V16Adapter
+from .v201 import V201Adapter
+
+if TYPE_CHECKING:
+    from .central import CentralSystem
+
+# Before acceptance only these may be processed (2.0.1 B02.FR.02/B03).
+_ALLOWED_BEFORE_ACCEPTANCE = frozenset({"BootNotification"})
+
+
+class ChargerConnection:
+    """The lifetime of one WebSocket connection of one charger."""
+
+    def __init__(
+        self,
+        charger_id: str,
+        version: OcppVersion,
+        connection: FrameConnection,
+        central: CentralSystem,
+    ) -> None:
+        """Create the session and pick the adapter for the negotiated version."""
+        self.charger_id = charger_id
+        self.version = version
+        self.boot_info: BootInfo | None = None
+        self.registration: RegistrationStatus | None = None
+        self._central = central
+        adapter = V16Adapter(self) if version is OcppVersion.V16 else V201Adapter(self)
+        self._handlers = adapter.handlers
+        self.session = Session(
+            charger_id,
+            version,
+            connection,
+            self._handle,
+            call_timeout=central.config.call_timeout,
+        )
+
+    @property
+    def heartbeat_interval(self) -> int:
+        """Return the configured heartbeat interval."""
+        return self._central.config.heartbeat_interval
+
+    def boot(self, info: BootInfo) -> tuple[RegistrationStatus, int]:
+        """Record the boot and let the central system decide."""
+        self.boot_info = info
+        self.registration = self._central.decide_boot(
+            self.charger_id, self.version, info
+        )
+        interval = (
+            self.heartbeat_interval
+            if self.registration is RegistrationStatus.ACCEPTED
+            else self._central.config.pending_boot_interval
+        )
+        return self.registration, interval
+
+    async def _handle(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if action not in _ALLOWED_BEFORE_ACCEPTANCE and not (
+            self._central.is_accepted(self.charger_id)
+        ):
+            raise OcppCallError(
+                ErrorKind.SECURITY,
+                f"{self.charger_id} is not accepted; only BootNotification is allowed",
+            )
+        handler = self._handlers.get(action)
+        if handler is None:
+            raise OcppCallError(
+                ErrorKind.NOT_SUPPORTED, f"{action} is not supported by this CSMS"
+            )
+        return await handler(payload)

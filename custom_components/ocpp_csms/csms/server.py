@@ -1,0 +1,132 @@
+"""The WebSocket server chargers dial into: handshake, identity, limits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+import logging
+from typing import cast
+from urllib.parse import unquote, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import NegotiationError
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from .central import CentralSystem
+from .const import SUBPROTOCOLS, OcppVersion
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """Listening address and transport limits."""
+
+    host: str
+    port: int
+    # Pings keep NAT mappings and chargers that drop idle sockets alive.
+    ping_interval: float | None = 60.0
+    ping_timeout: float | None = 60.0
+    max_frame_size: int = 256 * 1024
+    max_connections: int = 1000
+
+
+def charger_id_from_path(path: str) -> str:
+    """Return the charger identity: the last URL path segment, percent-decoded."""
+    segment = urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
+    return unquote(segment)
+
+
+class CsmsServer:
+    """Accept OCPP-J connections and hand them to the central system."""
+
+    def __init__(self, config: ServerConfig, central: CentralSystem) -> None:
+        """Prepare the server; ``start`` binds the port."""
+        self.config = config
+        self._central = central
+        self._server: Server | None = None
+
+    @property
+    def port(self) -> int:
+        """Return the bound port (useful when configured as 0)."""
+        if self._server is None:
+            return self.config.port
+        sockets = list(self._server.sockets)
+        return int(sockets[0].getsockname()[1]) if sockets else self.config.port
+
+    async def start(self) -> None:
+        """Bind and start accepting connections (raises OSError if it can't)."""
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            subprotocols=[Subprotocol(version.value) for version in SUBPROTOCOLS],
+            select_subprotocol=self._select_subprotocol,
+            process_request=self._process_request,
+            ping_interval=self.config.ping_interval,
+            ping_timeout=self.config.ping_timeout,
+            max_size=self.config.max_frame_size,
+            logger=_LOGGER,
+        )
+        _LOGGER.info(
+            "OCPP server listening on %s:%s", self.config.host or "*", self.port
+        )
+
+    async def stop(self) -> None:
+        """Close every connection and the listening socket, then wait."""
+        if self._server is None:
+            return
+        self._server.close(close_connections=True)
+        await self._server.wait_closed()
+        self._server = None
+        await self._central.shutdown()
+
+    def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        charger_id = charger_id_from_path(request.path)
+        if not charger_id:
+            _LOGGER.warning(
+                "Refused connection from %s: no charger id in path %r",
+                connection.remote_address,
+                request.path,
+            )
+            return connection.respond(
+                HTTPStatus.NOT_FOUND, "The URL must end with the charger id\n"
+            )
+        if len(self._central.connected_ids) >= self.config.max_connections:
+            _LOGGER.warning(
+                "Refused %s: connection limit (%s) reached",
+                charger_id,
+                self.config.max_connections,
+            )
+            return connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE, "Too many connections\n"
+            )
+        return None
+
+    def _select_subprotocol(
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        for version in SUBPROTOCOLS:
+            if version.value in offered:
+                return Subprotocol(version.value)
+        request = connection.request
+        charger_id = charger_id_from_path(request.path) if request else "?"
+        _LOGGER.warning(
+            "Refused %s from %s: it offered subprotocols %s, we speak %s",
+            charger_id,
+            connection.remote_address,
+            list(offered) or "none",
+            [version.value for version in SUBPROTOCOLS],
+        )
+        raise NegotiationError("no supported OCPP subprotocol offered")
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        request = cast("Request", connection.request)
+        version = OcppVersion(cast("str", connection.subprotocol))
+        await self._central.serve(
+            charger_id_from_path(request.path), version, connection
+        )
