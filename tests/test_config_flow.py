@@ -231,19 +231,18 @@ async def test_discovery_of_known_charger_aborts(
     assert result["reason"] == "already_configured"
 
 
-async def test_discovery_confirm_after_charger_added_aborts(
+async def test_adding_charger_by_id_closes_its_discovery(
     hass: HomeAssistant, loaded_hub: MockConfigEntry
 ) -> None:
-    """Accepting twice (two open dialogs) does not add the charger twice."""
-    result = await hass.config_entries.flow.async_init(
+    """Accepting a charger another way removes its "new charger found" card."""
+    await hass.config_entries.flow.async_init(
         DOMAIN,
         context={"source": SOURCE_INTEGRATION_DISCOVERY},
         data=_discovery(loaded_hub.entry_id),
     )
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     await _add_charger(hass, loaded_hub, "CP_9")
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert len(loaded_hub.subentries) == 1
 
 

@@ -85,6 +85,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) 
         runtime.accepted.add(charger_id)
         runtime.bridge.update_device(charger_id, current[charger_id].subentry_id, None)
         runtime.central.accept(charger_id)
+        _abort_discovery(hass, charger_id)
         async_dispatcher_send(
             hass, signal_new_charger(entry.entry_id), current[charger_id]
         )
@@ -92,6 +93,14 @@ async def _async_entry_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) 
         _LOGGER.info("Charger %s removed", charger_id)
         runtime.accepted.discard(charger_id)
         await runtime.central.forget(charger_id)
+
+
+def _abort_discovery(hass: HomeAssistant, charger_id: str) -> None:
+    """Close a "new charger found" card once the charger is accepted elsewhere."""
+    for flow in hass.config_entries.flow.async_progress_by_handler(
+        DOMAIN, match_context={"unique_id": charger_id}
+    ):
+        hass.config_entries.flow.async_abort(flow["flow_id"])
 
 
 async def async_remove_config_entry_device(

@@ -193,8 +193,6 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if hub is None or hub.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="hub_not_loaded")
         charger_id: str = info[CONF_CHARGER_ID]
-        if charger_id in charger_subentries(hub):
-            return self.async_abort(reason="already_configured")
         boot = BootInfo(vendor=info[CONF_VENDOR], model=info[CONF_MODEL])
         data = charger_subentry_data(charger_id, boot, None)
         if info.get(CONF_OCPP_VERSION):

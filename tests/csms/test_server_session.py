@@ -184,6 +184,38 @@ async def test_accept_triggers_boot_then_accepted(core: Core) -> None:
         assert reply[2]["currentTime"].endswith("Z")
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda mid: [3, mid, {"status": "Rejected"}],
+        lambda mid: [4, mid, "NotImplemented", "no triggers here", {}],
+    ],
+    ids=["rejected", "callerror"],
+)
+async def test_refused_trigger_is_logged_and_boot_accepted_later(
+    core: Core, caplog: pytest.LogCaptureFixture, answer: Any
+) -> None:
+    async with await _open(core, "NEW") as ws:
+        await _call(ws, "BootNotification", BOOT_201)
+        core.central.accept("NEW")
+        trigger = json.loads(await ws.recv())
+        await ws.send(json.dumps(answer(trigger[1])))
+        # The charger's own next boot is accepted.
+        reply = await _call(ws, "BootNotification", BOOT_201, "2")
+        assert reply[2]["status"] == "Accepted"
+    await core.server.stop()
+    assert "it will be accepted at its next boot" in caplog.text
+
+
+async def test_accepting_twice_or_offline_sends_nothing(core: Core) -> None:
+    core.central.accept("KNOWN")
+    core.central.accept("OFFLINE")
+    assert core.central.is_accepted("OFFLINE")
+    async with await _open(core, "OFFLINE") as ws:
+        reply = await _call(ws, "BootNotification", BOOT_201)
+        assert reply[2]["status"] == "Accepted"
+
+
 async def test_auto_accept(core: Core) -> None:
     core.central.config.auto_accept = True
     async with await _open(core, "AUTO", "ocpp1.6") as ws:

@@ -128,7 +128,11 @@ class CentralSystem:
         self._connections[charger_id] = conn
         if previous is not None:
             _LOGGER.info("%s reconnected; closing its previous connection", charger_id)
-            await previous.session.close(CLOSE_REPLACED, "Replaced by new connection")
+            # In the background: a dead socket may take the close timeout to go.
+            self._spawn(
+                previous.session.close(CLOSE_REPLACED, "Replaced by new connection"),
+                f"close replaced {charger_id}",
+            )
         _LOGGER.info("%s connected using %s", charger_id, version.value)
         self._listener.charger_connected(charger_id, version)
         try:

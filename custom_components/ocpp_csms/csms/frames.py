@@ -57,12 +57,24 @@ type Frame = Call | CallResult | CallError
 class FrameError(Exception):
     """A frame that cannot be processed; answered with a CALLERROR."""
 
-    def __init__(self, kind: ErrorKind, message_id: str, description: str) -> None:
-        """Keep what to answer: the error kind and the id to answer with."""
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message_id: str,
+        description: str,
+        *,
+        is_reply: bool = False,
+    ) -> None:
+        """Keep the error kind, the id to answer with, and if it was a reply.
+
+        A broken CALLRESULT/CALLERROR is never answered (nobody waits for an
+        answer to an answer); it only fails the call it belonged to.
+        """
         super().__init__(description)
         self.kind = kind
         self.message_id = message_id
         self.description = description
+        self.is_reply = is_reply
 
 
 def _valid_id(value: object) -> bool:
@@ -107,7 +119,10 @@ def parse_frame(raw: str | bytes, version: OcppVersion) -> Frame:
     if kind is MessageType.CALLRESULT:
         if len(data) != 3 or not isinstance(data[2], dict):
             raise FrameError(
-                ErrorKind.FORMAT, message_id, "CALLRESULT payload must be an object"
+                ErrorKind.FORMAT,
+                message_id,
+                "CALLRESULT payload must be an object",
+                is_reply=True,
             )
         return CallResult(message_id, data[2])
     return _parse_error(data, message_id)
@@ -132,10 +147,13 @@ def _parse_error(data: list[Any], message_id: str) -> CallError:
             ErrorKind.FORMAT,
             message_id,
             "CALLERROR must be [4, id, code, description, details]",
+            is_reply=True,
         )
     code, description, details = data[2], data[3], data[4]
     if not isinstance(code, str) or not isinstance(description, str):
-        raise FrameError(ErrorKind.FORMAT, message_id, "Malformed CALLERROR")
+        raise FrameError(
+            ErrorKind.FORMAT, message_id, "Malformed CALLERROR", is_reply=True
+        )
     return CallError(
         message_id, code, description, details if isinstance(details, dict) else {}
     )

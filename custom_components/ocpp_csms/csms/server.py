@@ -10,7 +10,6 @@ from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -37,6 +36,14 @@ def charger_id_from_path(path: str) -> str:
     """Return the charger identity: the last URL path segment, percent-decoded."""
     segment = urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
     return unquote(segment)
+
+
+def _newest_common(offered: Sequence[str]) -> Subprotocol | None:
+    """Return the newest OCPP version the charger offered, if any."""
+    for version in SUBPROTOCOLS:
+        if version.value in offered:
+            return Subprotocol(version.value)
+    return None
 
 
 class CsmsServer:
@@ -68,7 +75,6 @@ class CsmsServer:
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
             max_size=self.config.max_frame_size,
-            logger=_LOGGER,
         )
         _LOGGER.info(
             "OCPP server listening on %s:%s", self.config.host or "*", self.port
@@ -96,6 +102,28 @@ class CsmsServer:
             return connection.respond(
                 HTTPStatus.NOT_FOUND, "The URL must end with the charger id\n"
             )
+        offered = [
+            Subprotocol(value.strip())
+            for header in request.headers.get_all("Sec-WebSocket-Protocol")
+            for value in header.split(",")
+            if value.strip()
+        ]
+        if _newest_common(offered) is None:
+            # Refused here rather than in the handshake: a clean 400 and one
+            # clear log line instead of a traceback from websockets.
+            _LOGGER.warning(
+                "Refused %s from %s: it offered subprotocols %s, we speak %s",
+                charger_id,
+                connection.remote_address,
+                offered or "none",
+                [version.value for version in SUBPROTOCOLS],
+            )
+            return connection.respond(
+                HTTPStatus.BAD_REQUEST,
+                "Offer one of the OCPP subprotocols "
+                + ", ".join(version.value for version in SUBPROTOCOLS)
+                + "\n",
+            )
         if len(self._central.connected_ids) >= self.config.max_connections:
             _LOGGER.warning(
                 "Refused %s: connection limit (%s) reached",
@@ -107,22 +135,11 @@ class CsmsServer:
             )
         return None
 
+    @staticmethod
     def _select_subprotocol(
-        self, connection: ServerConnection, offered: Sequence[Subprotocol]
+        connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
-        for version in SUBPROTOCOLS:
-            if version.value in offered:
-                return Subprotocol(version.value)
-        request = connection.request
-        charger_id = charger_id_from_path(request.path) if request else "?"
-        _LOGGER.warning(
-            "Refused %s from %s: it offered subprotocols %s, we speak %s",
-            charger_id,
-            connection.remote_address,
-            list(offered) or "none",
-            [version.value for version in SUBPROTOCOLS],
-        )
-        raise NegotiationError("no supported OCPP subprotocol offered")
+        return _newest_common(offered)
 
     async def _handle(self, connection: ServerConnection) -> None:
         request = cast("Request", connection.request)

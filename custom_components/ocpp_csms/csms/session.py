@@ -18,6 +18,8 @@ import logging
 from typing import Any, Protocol
 import uuid
 
+from websockets.exceptions import ConnectionClosed
+
 from .const import DEFAULT_CALL_TIMEOUT, OcppVersion
 from .errors import (
     CallErrorReceivedError,
@@ -97,6 +99,9 @@ class Session:
         try:
             async for raw in self._connection:
                 await self._on_frame(raw)
+        except ConnectionClosed as err:
+            # An abnormal close (network loss, protocol error) ends us quietly.
+            _LOGGER.debug("%s: connection lost: %s", self.charger_id, err)
         finally:
             self._closed = True
             worker.cancel()
@@ -149,6 +154,9 @@ class Session:
             _LOGGER.warning(
                 "%s sent a malformed frame: %s", self.charger_id, err.description
             )
+            if err.is_reply:
+                self._fail_call(err.message_id, InvalidResponseError(err.description))
+                return
             await self._send(
                 encode_error(
                     err.message_id, err.kind.code(self.version), err.description
@@ -159,6 +167,11 @@ class Session:
             self._inbox.put_nowait(frame)
         else:
             self._resolve(frame)
+
+    def _fail_call(self, message_id: str, error: Exception) -> None:
+        entry = self._pending.get(message_id)
+        if entry is not None and not entry[1].done():
+            entry[1].set_exception(error)
 
     def _resolve(self, frame: CallResult | CallError) -> None:
         entry = self._pending.get(frame.message_id)

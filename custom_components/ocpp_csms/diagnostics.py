@@ -1,0 +1,67 @@
+"""Diagnostics for the hub entry and for one charger device."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
+
+from .const import DOMAIN
+from .runtime import OcppCsmsConfigEntry, charger_subentries
+
+TO_REDACT = {"serial_number", "password", "authorization_key"}
+
+
+def _charger(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[str, Any]:
+    central = entry.runtime_data.central
+    conn = central.connection(charger_id)
+    subentry = charger_subentries(entry).get(charger_id)
+    return async_redact_data(
+        {
+            "charger_id": charger_id,
+            "accepted": central.is_accepted(charger_id),
+            "stored": dict(subentry.data) if subentry else None,
+            "connection": None
+            if conn is None
+            else {
+                "ocpp_version": conn.version.value,
+                "registration": conn.registration,
+                "boot": None
+                if conn.boot_info is None
+                else {
+                    "vendor": conn.boot_info.vendor,
+                    "model": conn.boot_info.model,
+                    "serial_number": conn.boot_info.serial_number,
+                    "firmware_version": conn.boot_info.firmware_version,
+                    "reason": conn.boot_info.reason,
+                },
+            },
+        },
+        TO_REDACT,
+    )
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: OcppCsmsConfigEntry
+) -> dict[str, Any]:
+    """Return the server settings and every known or connected charger."""
+    central = entry.runtime_data.central
+    ids = sorted(set(charger_subentries(entry)) | set(central.connected_ids))
+    return {
+        "data": dict(entry.data),
+        "options": dict(entry.options),
+        "listening_port": entry.runtime_data.server.port,
+        "chargers": [_charger(entry, charger_id) for charger_id in ids],
+    }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: OcppCsmsConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """Return what we know about the charger behind a device."""
+    charger_id = next(
+        identifier for domain, identifier in device.identifiers if domain == DOMAIN
+    )
+    return _charger(entry, charger_id)

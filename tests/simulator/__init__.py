@@ -1,0 +1,1 @@
+"""Tests of the charge point simulator (independent of the integration)."""

@@ -1,0 +1,234 @@
+"""A tiny throwaway CSMS for the simulator tests, built on the ocpp library.
+
+It is deliberately independent of custom_components.ocpp_csms: the simulator
+is tested against the library's central-system side only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import itertools
+from typing import Any
+
+import asyncio
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as Cp16, call_result as result16
+from ocpp.v21 import ChargePoint as Cp21
+from ocpp.v201 import ChargePoint as Cp201
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from simulator import ChargePointSimulator, SimulatorConfig
+
+
+@pytest.fixture(autouse=True)
+def _allow_localhost_sockets(request: pytest.FixtureRequest) -> None:
+    """pytest-socket (enabled by the HA test plugin) blocks sockets; allow them.
+
+    The HA plugin already restricts connections to 127.0.0.1.
+    """
+    if request.config.pluginmanager.has_plugin("socket"):
+        request.getfixturevalue("socket_enabled")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Recorder:
+    """Requests the charger sent, per action, for tests to await in order."""
+
+    def __init__(self) -> None:
+        self.queues: defaultdict[str, asyncio.Queue[dict[str, Any]]] = defaultdict(
+            asyncio.Queue
+        )
+
+    def put(self, action: str, payload: dict[str, Any]) -> None:
+        self.queues[action].put_nowait(payload)
+
+    async def next(self, action: str, timeout: float = 5.0) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            return await self.queues[action].get()
+
+    def pending(self, action: str) -> int:
+        return self.queues[action].qsize()
+
+
+@dataclass
+class Behaviour:
+    """How the CSMS answers: boot answers in order (status, interval), then Accepted."""
+
+    boots: list[tuple[str, int]] = field(default_factory=list)
+    heartbeat_interval: int = 300
+    tx_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def boot(self) -> tuple[str, int]:
+        return (
+            self.boots.pop(0) if self.boots else ("Accepted", self.heartbeat_interval)
+        )
+
+
+class Csms16(Cp16):  # type: ignore[misc]
+    def __init__(self, cp_id: str, ws: Any, rec: Recorder, beh: Behaviour) -> None:
+        super().__init__(cp_id, ws)
+        self.rec, self.beh = rec, beh
+
+    @on("BootNotification")
+    def on_boot(self, **kw: Any) -> Any:
+        self.rec.put("BootNotification", kw)
+        status, interval = self.beh.boot()
+        return result16.BootNotification(
+            current_time=now(), interval=interval, status=status
+        )
+
+    @on("Heartbeat")
+    def on_heartbeat(self, **kw: Any) -> Any:
+        self.rec.put("Heartbeat", kw)
+        return result16.Heartbeat(current_time=now())
+
+    @on("StatusNotification")
+    def on_status(self, **kw: Any) -> Any:
+        self.rec.put("StatusNotification", kw)
+        return result16.StatusNotification()
+
+    @on("Authorize")
+    def on_authorize(self, **kw: Any) -> Any:
+        self.rec.put("Authorize", kw)
+        return result16.Authorize(id_tag_info={"status": "Accepted"})
+
+    @on("StartTransaction")
+    def on_start(self, **kw: Any) -> Any:
+        self.rec.put("StartTransaction", kw)
+        return result16.StartTransaction(
+            transaction_id=next(self.beh.tx_ids), id_tag_info={"status": "Accepted"}
+        )
+
+    @on("StopTransaction")
+    def on_stop(self, **kw: Any) -> Any:
+        self.rec.put("StopTransaction", kw)
+        return result16.StopTransaction()
+
+    @on("MeterValues")
+    def on_meter_values(self, **kw: Any) -> Any:
+        self.rec.put("MeterValues", kw)
+        return result16.MeterValues()
+
+
+class Csms2x:
+    """2.0.1 and 2.1 handlers (answers from the version's call_result module)."""
+
+    rec: Recorder
+    beh: Behaviour
+    _call_result: Any
+
+    @on("BootNotification")
+    def on_boot(self, **kw: Any) -> Any:
+        self.rec.put("BootNotification", kw)
+        status, interval = self.beh.boot()
+        return self._call_result.BootNotification(
+            current_time=now(), interval=interval, status=status
+        )
+
+    @on("Heartbeat")
+    def on_heartbeat(self, **kw: Any) -> Any:
+        self.rec.put("Heartbeat", kw)
+        return self._call_result.Heartbeat(current_time=now())
+
+    @on("StatusNotification")
+    def on_status(self, **kw: Any) -> Any:
+        self.rec.put("StatusNotification", kw)
+        return self._call_result.StatusNotification()
+
+    @on("Authorize")
+    def on_authorize(self, **kw: Any) -> Any:
+        self.rec.put("Authorize", kw)
+        return self._call_result.Authorize(id_token_info={"status": "Accepted"})
+
+    @on("TransactionEvent")
+    def on_transaction_event(self, **kw: Any) -> Any:
+        self.rec.put("TransactionEvent", kw)
+        return self._call_result.TransactionEvent()
+
+    @on("MeterValues")
+    def on_meter_values(self, **kw: Any) -> Any:
+        self.rec.put("MeterValues", kw)
+        return self._call_result.MeterValues()
+
+    @on("NotifyReport")
+    def on_notify_report(self, **kw: Any) -> Any:
+        self.rec.put("NotifyReport", kw)
+        return self._call_result.NotifyReport()
+
+
+class Csms201(Csms2x, Cp201):  # type: ignore[misc]
+    def __init__(self, cp_id: str, ws: Any, rec: Recorder, beh: Behaviour) -> None:
+        Cp201.__init__(self, cp_id, ws)
+        self.rec, self.beh = rec, beh
+
+
+class Csms21(Csms2x, Cp21):  # type: ignore[misc]
+    def __init__(self, cp_id: str, ws: Any, rec: Recorder, beh: Behaviour) -> None:
+        Cp21.__init__(self, cp_id, ws)
+        self.rec, self.beh = rec, beh
+
+
+_CLASSES = {"ocpp1.6": Csms16, "ocpp2.0.1": Csms201, "ocpp2.1": Csms21}
+
+
+@dataclass
+class Harness:
+    """A running CSMS: its URL, what it received and its charger connections."""
+
+    url: str
+    rec: Recorder
+    beh: Behaviour
+    connections: asyncio.Queue[Any]
+
+    async def central(self, timeout: float = 5.0) -> Any:
+        """The CSMS-side ChargePoint of the next charger connection."""
+        async with asyncio.timeout(timeout):
+            return await self.connections.get()
+
+    def config(self, **kwargs: Any) -> SimulatorConfig:
+        kwargs.setdefault("charger_id", "CP_1")
+        return SimulatorConfig(url=self.url, call_timeout=5.0, **kwargs)
+
+
+@pytest.fixture
+async def csms() -> AsyncIterator[Harness]:
+    rec, beh, connections = Recorder(), Behaviour(), asyncio.Queue[Any]()
+
+    async def handler(ws: ServerConnection) -> None:
+        path = ws.request.path if ws.request else "/"
+        central = _CLASSES[str(ws.subprotocol)](path.strip("/"), ws, rec, beh)
+        connections.put_nowait(central)
+        try:
+            await central.start()
+        except ConnectionClosed:
+            pass
+
+    async with serve(
+        handler, "127.0.0.1", 0, subprotocols=list(_CLASSES)[::-1]
+    ) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield Harness(f"ws://127.0.0.1:{port}", rec, beh, connections)
+
+
+@pytest.fixture
+async def sim_factory() -> AsyncIterator[Any]:
+    """Create simulators that are always stopped at the end of the test."""
+    sims: list[ChargePointSimulator] = []
+
+    async def make(config: SimulatorConfig) -> ChargePointSimulator:
+        sim = ChargePointSimulator(config)
+        sims.append(sim)
+        await sim.start()
+        return sim
+
+    yield make
+    for sim in sims:
+        await sim.stop()
