@@ -38,6 +38,7 @@ from .const import (
     MIN_HEARTBEAT_INTERVAL,
     SUBENTRY_CHARGER,
 )
+from .csms.const import OcppVersion
 from .csms.model import BootInfo
 from .runtime import charger_subentries, charger_subentry_data, charger_title
 
@@ -194,9 +195,9 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="hub_not_loaded")
         charger_id: str = info[CONF_CHARGER_ID]
         boot = BootInfo(vendor=info[CONF_VENDOR], model=info[CONF_MODEL])
-        data = charger_subentry_data(charger_id, boot, None)
-        if info.get(CONF_OCPP_VERSION):
-            data[CONF_OCPP_VERSION] = info[CONF_OCPP_VERSION]
+        data = charger_subentry_data(
+            charger_id, boot, OcppVersion(info[CONF_OCPP_VERSION])
+        )
         self.hass.config_entries.async_add_subentry(
             hub,
             ConfigSubentry(
