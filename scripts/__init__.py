@@ -1,0 +1,1 @@
+"""Developer scripts (setup, develop, translations)."""
