@@ -17,12 +17,16 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_csms.const import (
+    AUTH_LISTED_TAGS,
+    CONF_ALLOWED_TAGS,
+    CONF_AUTHORIZATION,
     CONF_AUTO_ACCEPT,
     CONF_CHARGER_ID,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HUB_ENTRY_ID,
     CONF_MODEL,
     CONF_OCPP_VERSION,
+    CONF_REMOTE_ID_TAG,
     CONF_VENDOR,
     DOMAIN,
     SUBENTRY_CHARGER,
@@ -168,19 +172,36 @@ async def test_reconfigure_port_of_other_hub(
 async def test_options_flow_applies_without_reload(
     hass: HomeAssistant, loaded_hub: MockConfigEntry
 ) -> None:
-    """Heartbeat and auto-accept change in the running core, same server."""
+    """Heartbeat, acceptance and tag policy change in the running core."""
     server = loaded_hub.runtime_data.server
+    central = loaded_hub.runtime_data.central
+    assert central.authorize("ANY").value == "Accepted"
     result = await hass.config_entries.options.async_init(loaded_hub.entry_id)
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_HEARTBEAT_INTERVAL: 90, CONF_AUTO_ACCEPT: True}
+        result["flow_id"],
+        {
+            CONF_HEARTBEAT_INTERVAL: 90,
+            CONF_AUTO_ACCEPT: True,
+            CONF_AUTHORIZATION: AUTH_LISTED_TAGS,
+            CONF_ALLOWED_TAGS: [" CARD1 ", "CARD2", "", "CARD1"],
+            CONF_REMOTE_ID_TAG: "HA",
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert loaded_hub.options == {CONF_HEARTBEAT_INTERVAL: 90, CONF_AUTO_ACCEPT: True}
+    assert loaded_hub.options == {
+        CONF_HEARTBEAT_INTERVAL: 90,
+        CONF_AUTO_ACCEPT: True,
+        CONF_AUTHORIZATION: AUTH_LISTED_TAGS,
+        CONF_ALLOWED_TAGS: ["CARD1", "CARD2"],
+        CONF_REMOTE_ID_TAG: "HA",
+    }
     assert loaded_hub.runtime_data.server is server
-    assert loaded_hub.runtime_data.central.config.heartbeat_interval == 90
-    assert loaded_hub.runtime_data.central.config.auto_accept is True
+    assert central.config.heartbeat_interval == 90
+    assert central.config.auto_accept is True
+    assert central.authorize("CARD2").value == "Accepted"
+    assert central.authorize("STRANGER").value == "Invalid"
 
 
 def _discovery(hub_entry_id: str, charger_id: str = "CP_9") -> dict[str, Any]:

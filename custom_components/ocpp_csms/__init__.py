@@ -11,6 +11,9 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import (
+    AUTH_ACCEPT_ALL,
+    CONF_ALLOWED_TAGS,
+    CONF_AUTHORIZATION,
     CONF_AUTO_ACCEPT,
     CONF_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -20,26 +23,51 @@ from .const import (
 from .csms.central import CentralConfig, CentralSystem
 from .csms.server import CsmsServer, ServerConfig
 from .runtime import HubBridge, OcppCsmsConfigEntry, OcppCsmsRuntime, charger_subentries
+from .store import ChargerStore
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
 def _central_config(entry: OcppCsmsConfigEntry) -> CentralConfig:
+    options = entry.options
     return CentralConfig(
-        heartbeat_interval=entry.options.get(
+        heartbeat_interval=options.get(
             CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL
         ),
-        auto_accept=entry.options.get(CONF_AUTO_ACCEPT, False),
+        auto_accept=options.get(CONF_AUTO_ACCEPT, False),
+        authorize_all=options.get(CONF_AUTHORIZATION, AUTH_ACCEPT_ALL)
+        == AUTH_ACCEPT_ALL,
+        allowed_tags=frozenset(options.get(CONF_ALLOWED_TAGS, [])),
     )
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
     """Start the OCPP server for this hub entry."""
     accepted = set(charger_subentries(entry))
-    bridge = HubBridge(hass, entry)
-    central = CentralSystem(bridge, _central_config(entry), accepted)
+    store = ChargerStore(hass, entry.entry_id)
+    restored = await store.async_load()
+    bridge = HubBridge(hass, entry, store)
+    central = CentralSystem(
+        bridge,
+        _central_config(entry),
+        accepted,
+        {key: value for key, value in restored.items() if key in accepted},
+    )
+    store.attach(central)
+    bridge.known_evses = {
+        (charger_id, evse_id)
+        for charger_id in accepted
+        for evse_id in central.tracker(charger_id).state.evses
+        if evse_id
+    }
     server = CsmsServer(
         ServerConfig(host=entry.data[CONF_HOST], port=entry.data[CONF_PORT]), central
     )
@@ -55,7 +83,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
             },
         ) from err
     entry.runtime_data = OcppCsmsRuntime(
-        central=central, server=server, bridge=bridge, accepted=accepted
+        central=central, server=server, bridge=bridge, store=store, accepted=accepted
     )
     for charger_id, subentry in charger_subentries(entry).items():
         bridge.update_device(charger_id, subentry.subentry_id, None)
@@ -69,15 +97,21 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.server.stop()
+        await entry.runtime_data.store.async_save_now()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
+    """Delete the stored charger state with the hub."""
+    await ChargerStore(hass, entry.entry_id).async_remove()
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
     """Apply option changes and accepted/removed chargers without a reload."""
     runtime = entry.runtime_data
     new_config = _central_config(entry)
-    runtime.central.config.heartbeat_interval = new_config.heartbeat_interval
-    runtime.central.config.auto_accept = new_config.auto_accept
+    # Replaced as a whole: the core reads it on every decision.
+    runtime.central.config = new_config
 
     current = charger_subentries(entry)
     for charger_id in current.keys() - runtime.accepted:
@@ -87,7 +121,10 @@ async def _async_entry_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) 
         runtime.central.accept(charger_id)
         _abort_discovery(hass, charger_id)
         async_dispatcher_send(
-            hass, signal_new_charger(entry.entry_id), current[charger_id]
+            hass,
+            signal_new_charger(entry.entry_id),
+            charger_id,
+            current[charger_id].subentry_id,
         )
     for charger_id in runtime.accepted - current.keys():
         _LOGGER.info("Charger %s removed", charger_id)

@@ -20,17 +20,29 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+)
 import voluptuous as vol
 
 from .const import (
+    AUTH_ACCEPT_ALL,
+    AUTH_LISTED_TAGS,
+    CONF_ALLOWED_TAGS,
+    CONF_AUTHORIZATION,
     CONF_AUTO_ACCEPT,
     CONF_CHARGER_ID,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HUB_ENTRY_ID,
     CONF_MODEL,
     CONF_OCPP_VERSION,
+    CONF_REMOTE_ID_TAG,
     CONF_VENDOR,
     DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_REMOTE_ID_TAG,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DOMAIN,
@@ -232,13 +244,27 @@ class OcppCsmsOptionsFlow(OptionsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Edit heartbeat interval and automatic acceptance."""
+        """Edit heartbeat, acceptance, authorization and the remote-start tag."""
         if user_input is not None:
+            tags = [tag.strip() for tag in user_input.get(CONF_ALLOWED_TAGS, [])]
+            user_input[CONF_ALLOWED_TAGS] = sorted({tag for tag in tags if tag})
             return self.async_create_entry(data=user_input)
         schema = vol.Schema(
             {
                 vol.Required(CONF_HEARTBEAT_INTERVAL): HEARTBEAT_SCHEMA,
                 vol.Required(CONF_AUTO_ACCEPT): cv.boolean,
+                vol.Required(CONF_AUTHORIZATION): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[AUTH_ACCEPT_ALL, AUTH_LISTED_TAGS],
+                        translation_key=CONF_AUTHORIZATION,
+                    )
+                ),
+                vol.Optional(CONF_ALLOWED_TAGS): TextSelector(
+                    TextSelectorConfig(multiple=True)
+                ),
+                vol.Required(CONF_REMOTE_ID_TAG): vol.All(
+                    cv.string, vol.Length(min=1, max=20)
+                ),
             }
         )
         return self.async_show_form(
@@ -248,6 +274,9 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 {
                     CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL,
                     CONF_AUTO_ACCEPT: False,
+                    CONF_AUTHORIZATION: AUTH_ACCEPT_ALL,
+                    CONF_ALLOWED_TAGS: [],
+                    CONF_REMOTE_ID_TAG: DEFAULT_REMOTE_ID_TAG,
                 }
                 | dict(self.config_entry.options),
             ),

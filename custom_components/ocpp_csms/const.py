@@ -15,6 +15,17 @@ CONF_MODEL: Final = "model"
 CONF_SERIAL_NUMBER: Final = "serial_number"
 CONF_FIRMWARE_VERSION: Final = "firmware_version"
 CONF_OCPP_VERSION: Final = "ocpp_version"
+CONF_AUTHORIZATION: Final = "authorization"
+CONF_ALLOWED_TAGS: Final = "allowed_tags"
+CONF_REMOTE_ID_TAG: Final = "remote_id_tag"
+
+AUTH_ACCEPT_ALL: Final = "accept_all"
+AUTH_LISTED_TAGS: Final = "listed_tags"
+DEFAULT_REMOTE_ID_TAG: Final = "HomeAssistant"
+
+EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
+EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
+EVENT_TAG_PRESENTED: Final = f"{DOMAIN}_tag_presented"
 
 DEFAULT_HOST: Final = "0.0.0.0"  # noqa: S104 - chargers reach us over the LAN
 DEFAULT_PORT: Final = 9000
@@ -30,6 +41,21 @@ def signal_charger_update(entry_id: str, charger_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_{charger_id}_update"
 
 
+def signal_evse_update(entry_id: str, charger_id: str, evse_id: int) -> str:
+    """Return the dispatcher signal for changes of one EVSE."""
+    return f"{DOMAIN}_{entry_id}_{charger_id}_{evse_id}_update"
+
+
+def signal_new_evse(entry_id: str) -> str:
+    """Return the dispatcher signal for an EVSE seen for the first time."""
+    return f"{DOMAIN}_{entry_id}_new_evse"
+
+
 def signal_new_charger(entry_id: str) -> str:
     """Return the dispatcher signal for a newly accepted charger."""
     return f"{DOMAIN}_{entry_id}_new_charger"
+
+
+def evse_device_identifier(charger_id: str, evse_id: int) -> str:
+    """Return the device identifier of an EVSE sub-device."""
+    return f"{charger_id}_evse_{evse_id}"

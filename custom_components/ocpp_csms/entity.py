@@ -1,18 +1,28 @@
-"""Base entity and platform helper shared by every platform."""
+"""Base entities and the platform helper shared by every platform."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
-from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_CHARGER_ID, DOMAIN, signal_charger_update, signal_new_charger
+from .const import (
+    DOMAIN,
+    evse_device_identifier,
+    signal_charger_update,
+    signal_evse_update,
+    signal_new_charger,
+    signal_new_evse,
+)
 from .csms.central import CentralSystem
+from .csms.commands import ChargerCommands
+from .csms.errors import CallFailedError
+from .csms.model import ChargerState, EvseState
+from .errors import command_error
 from .runtime import OcppCsmsConfigEntry, charger_subentries
 
 
@@ -40,22 +50,98 @@ class ChargerEntity(Entity):
         """Return the central system this charger talks to."""
         return self._entry.runtime_data.central
 
+    @property
+    def charger(self) -> ChargerState:
+        """Return the charger's neutral state."""
+        return self.central.tracker(self.charger_id).state
+
+    @property
+    def available(self) -> bool:
+        """Return True while the charger is connected."""
+        return self.central.connection(self.charger_id) is not None
+
+    async def _send(
+        self, request: Callable[[ChargerCommands], Awaitable[None]]
+    ) -> None:
+        """Send a request to the charger; failures become translated errors."""
+        try:
+            await request(self.central.commands(self.charger_id))
+        except CallFailedError as err:
+            raise command_error(self.charger_id, err) from err
+
     async def async_added_to_hass(self) -> None:
-        """Follow the charger's updates."""
+        """Follow connection changes of the charger."""
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
                 signal_charger_update(self._entry.entry_id, self.charger_id),
-                self._handle_charger_update,
+                self._handle_update,
+            )
+        )
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_evse_update(self._entry.entry_id, self.charger_id, 0),
+                self._handle_update,
             )
         )
 
     @callback
-    def _handle_charger_update(self) -> None:
+    def _handle_update(self) -> None:
         self.async_write_ha_state()
 
 
-type EntityFactory = Callable[[OcppCsmsConfigEntry, str], Iterable[Entity]]
+class EvseEntity(ChargerEntity):
+    """An entity of one EVSE; only that EVSE's updates write its state."""
+
+    def __init__(
+        self,
+        entry: OcppCsmsConfigEntry,
+        charger_id: str,
+        evse_id: int,
+        description: EntityDescription,
+    ) -> None:
+        """Bind the entity to its EVSE."""
+        super().__init__(entry, charger_id, description)
+        self.evse_id = evse_id
+        self._attr_unique_id = f"{charger_id}_{evse_id}_{description.key}"
+        if len(self.charger.evses) > 1:
+            self._attr_device_info = DeviceInfo(
+                identifiers={(DOMAIN, evse_device_identifier(charger_id, evse_id))},
+                via_device=(DOMAIN, charger_id),
+                translation_key="evse",
+                translation_placeholders={"evse_id": str(evse_id)},
+            )
+
+    @property
+    def evse(self) -> EvseState:
+        """Return the EVSE's neutral state."""
+        return self.charger.evse(self.evse_id)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow connection changes and this EVSE's updates."""
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_charger_update(self._entry.entry_id, self.charger_id),
+                self._handle_update,
+            )
+        )
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_evse_update(self._entry.entry_id, self.charger_id, self.evse_id),
+                self._handle_update,
+            )
+        )
+
+
+type ChargerFactory = Callable[[OcppCsmsConfigEntry, str], Iterable[Entity]]
+type EvseFactory = Callable[[OcppCsmsConfigEntry, str, int], Iterable[Entity]]
+
+
+def _no_entities(*_: object) -> Iterable[Entity]:
+    return ()
 
 
 @callback
@@ -63,21 +149,38 @@ def async_setup_charger_entities(
     hass: HomeAssistant,
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    factory: EntityFactory,
+    *,
+    charger_factory: ChargerFactory = _no_entities,
+    evse_factory: EvseFactory = _no_entities,
 ) -> None:
-    """Add a platform's entities for every charger, now and when accepted."""
-    for charger_id, subentry in charger_subentries(entry).items():
+    """Add a platform's entities for every charger and EVSE, now and later."""
+    central = entry.runtime_data.central
+    subentries = charger_subentries(entry)
+    for charger_id, subentry in subentries.items():
+        entities = list(charger_factory(entry, charger_id))
+        for evse_id in sorted(central.tracker(charger_id).state.evses):
+            if evse_id:
+                entities.extend(evse_factory(entry, charger_id, evse_id))
+        async_add_entities(entities, config_subentry_id=subentry.subentry_id)
+
+    @callback
+    def _add_charger(charger_id: str, subentry_id: str) -> None:
         async_add_entities(
-            factory(entry, charger_id), config_subentry_id=subentry.subentry_id
+            charger_factory(entry, charger_id), config_subentry_id=subentry_id
         )
 
     @callback
-    def _add_new(subentry: ConfigSubentry) -> None:
-        async_add_entities(
-            factory(entry, subentry.data[CONF_CHARGER_ID]),
-            config_subentry_id=subentry.subentry_id,
-        )
+    def _add_evse(charger_id: str, evse_id: int) -> None:
+        subentry = charger_subentries(entry).get(charger_id)
+        if subentry is not None:
+            async_add_entities(
+                evse_factory(entry, charger_id, evse_id),
+                config_subentry_id=subentry.subentry_id,
+            )
 
     entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_charger(entry.entry_id), _add_new)
+        async_dispatcher_connect(hass, signal_new_charger(entry.entry_id), _add_charger)
+    )
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_new_evse(entry.entry_id), _add_evse)
     )

@@ -13,7 +13,11 @@ from homeassistant.config_entries import (
     ConfigSubentry,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, discovery_flow
+from homeassistant.helpers import (
+    device_registry as dr,
+    discovery_flow,
+    entity_registry as er,
+)
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import (
@@ -25,13 +29,20 @@ from .const import (
     CONF_SERIAL_NUMBER,
     CONF_VENDOR,
     DOMAIN,
+    EVENT_SESSION_ENDED,
+    EVENT_SESSION_STARTED,
+    EVENT_TAG_PRESENTED,
     SUBENTRY_CHARGER,
     signal_charger_update,
+    signal_evse_update,
+    signal_new_evse,
 )
 from .csms.central import CentralSystem
 from .csms.const import OcppVersion
 from .csms.model import BootInfo, RegistrationStatus
 from .csms.server import CsmsServer
+from .csms.tracker import ChargerEvent, SessionEnded, SessionStarted, TagPresented
+from .store import ChargerStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,6 +54,7 @@ class OcppCsmsRuntime:
     central: CentralSystem
     server: CsmsServer
     bridge: HubBridge
+    store: ChargerStore
     accepted: set[str] = field(default_factory=set)
 
 
@@ -85,10 +97,124 @@ def charger_title(charger_id: str, info: BootInfo | None) -> str:
 class HubBridge:
     """Receive the core's callbacks and turn them into HA changes."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, store: ChargerStore
+    ) -> None:
         """Bridge for one hub entry."""
         self._hass = hass
         self._entry = entry
+        self._store = store
+        # EVSEs that have entities; a new one makes the platforms add some.
+        self.known_evses: set[tuple[str, int]] = set()
+
+    @callback
+    def evse_changed(self, charger_id: str, evse_id: int) -> None:
+        """Update only the entities of this EVSE (the hot path)."""
+        entry_id = self._entry.entry_id
+        if evse_id and (charger_id, evse_id) not in self.known_evses:
+            if charger_id not in charger_subentries(self._entry):
+                return
+            self.known_evses.add((charger_id, evse_id))
+            self._split_evse_devices(charger_id)
+            async_dispatcher_send(
+                self._hass, signal_new_evse(entry_id), charger_id, evse_id
+            )
+        async_dispatcher_send(
+            self._hass, signal_evse_update(entry_id, charger_id, evse_id)
+        )
+        self._store.schedule_save()
+
+    @callback
+    def _split_evse_devices(self, charger_id: str) -> None:
+        """Give each EVSE its own device once a charger has more than one.
+
+        Entities of a single-EVSE charger live on the charger's device; when a
+        second EVSE appears (rare: first boot or an inventory report) the
+        existing EVSE entities move to their EVSE's sub-device.
+        """
+        evse_ids = [
+            evse_id for charger, evse_id in self.known_evses if charger == charger_id
+        ]
+        subentry = charger_subentries(self._entry).get(charger_id)
+        if len(evse_ids) < 2 or subentry is None:
+            return
+        device_registry = dr.async_get(self._hass)
+        entity_registry = er.async_get(self._hass)
+        entities = [
+            entity
+            for entity in er.async_entries_for_config_entry(
+                entity_registry, self._entry.entry_id
+            )
+            if entity.config_subentry_id == subentry.subentry_id
+        ]
+        for evse_id in evse_ids:
+            device = device_registry.async_get_or_create(
+                config_entry_id=self._entry.entry_id,
+                config_subentry_id=subentry.subentry_id,
+                identifiers={(DOMAIN, evse_device_identifier(charger_id, evse_id))},
+                via_device=(DOMAIN, charger_id),
+                translation_key="evse",
+                translation_placeholders={"evse_id": str(evse_id)},
+            )
+            prefix = f"{charger_id}_{evse_id}_"
+            for entity in entities:
+                if entity.unique_id.startswith(prefix) and entity.device_id != (
+                    device.id
+                ):
+                    entity_registry.async_update_entity(
+                        entity.entity_id, device_id=device.id
+                    )
+
+    @callback
+    def charger_event(self, charger_id: str, event: ChargerEvent) -> None:
+        """Fire the HA event automations listen for."""
+        device = dr.async_get(self._hass).async_get_device(
+            identifiers={(DOMAIN, charger_id)}
+        )
+        base: dict[str, Any] = {
+            "charger_id": charger_id,
+            "device_id": device.id if device else None,
+        }
+        match event:
+            case SessionStarted():
+                self._hass.bus.async_fire(
+                    EVENT_SESSION_STARTED,
+                    base
+                    | {
+                        "evse_id": event.evse_id,
+                        "transaction_id": event.transaction_id,
+                        "id_tag": event.id_tag,
+                        "started_at": event.started_at.isoformat(),
+                    },
+                )
+            case SessionEnded(summary=summary):
+                self._hass.bus.async_fire(
+                    EVENT_SESSION_ENDED,
+                    base
+                    | {
+                        "evse_id": summary.evse_id,
+                        "transaction_id": summary.transaction_id,
+                        "id_tag": summary.id_tag,
+                        "started_at": summary.started_at.isoformat(),
+                        "ended_at": summary.ended_at.isoformat(),
+                        "energy_kwh": round(summary.energy_wh / 1000, 3),
+                        "duration_s": round(
+                            (summary.ended_at - summary.started_at).total_seconds()
+                        ),
+                        "stop_reason": summary.stop_reason,
+                    },
+                )
+            case TagPresented():
+                self._hass.bus.async_fire(
+                    EVENT_TAG_PRESENTED,
+                    base
+                    | {
+                        "id_tag": event.id_tag,
+                        "status": event.status.value,
+                        "evse_id": event.evse_id,
+                    },
+                )
+        self._store.schedule_save()
 
     @callback
     def charger_connected(self, charger_id: str, version: OcppVersion) -> None:

@@ -6,14 +6,15 @@ is tested against the library's central-system side only.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import itertools
 from typing import Any
 
-import asyncio
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Cp16, call_result as result16
 from ocpp.v21 import ChargePoint as Cp21
@@ -33,6 +34,16 @@ def _allow_localhost_sockets(request: pytest.FixtureRequest) -> None:
     """
     if request.config.pluginmanager.has_plugin("socket"):
         request.getfixturevalue("socket_enabled")
+
+
+@pytest.fixture(autouse=True)
+async def _no_lingering_tasks() -> AsyncIterator[None]:
+    """After the simulators and the CSMS stopped, no task may be left running."""
+    before = asyncio.all_tasks()
+    yield
+    current = asyncio.current_task()
+    lingering = [t for t in asyncio.all_tasks() - before if t is not current]
+    assert not lingering, f"lingering tasks: {lingering}"
 
 
 def now() -> str:
@@ -206,10 +217,8 @@ async def csms() -> AsyncIterator[Harness]:
         path = ws.request.path if ws.request else "/"
         central = _CLASSES[str(ws.subprotocol)](path.strip("/"), ws, rec, beh)
         connections.put_nowait(central)
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await central.start()
-        except ConnectionClosed:
-            pass
 
     async with serve(
         handler, "127.0.0.1", 0, subprotocols=list(_CLASSES)[::-1]

@@ -11,9 +11,11 @@ from typing import Any
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 import pytest
+from websockets.asyncio.server import ServerConnection, basic_auth, serve
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
-from simulator import ChargePointSimulator, OcppCallError, Quirks
+from simulator import ChargePointSimulator, OcppCallError, Quirks, SimulatorConfig
 
 from .conftest import Harness
 
@@ -115,12 +117,59 @@ async def test_boot_retry_quirk_and_trigger_v16(
     await csms.rec.next("BootNotification")
 
 
+async def test_csms_closes_connection(csms: Any, sim_factory: Any) -> None:
+    csms.beh.heartbeat_interval = 1
+    sim = await sim_factory(csms.config(ocpp_version="2.0.1"))
+    await sim.wait_for_registration()
+    central = await csms.central()
+    await central._connection.close()
+    await sim.wait_for_disconnect()
+    assert not sim.connected
+    with pytest.raises(ConnectionError):
+        await sim.call("Heartbeat", {})
+
+
 async def test_rejected_subprotocol_raises(csms: Harness) -> None:
     sim = ChargePointSimulator(csms.config(subprotocols=["ocpp9.9"]))
     with pytest.raises(InvalidStatus):
         await sim.start()
     assert not sim.connected
     await sim.stop()
+
+
+async def test_basic_auth_and_url_encoding() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        seen.append((ws.request.path, ws.username))
+        await ws.wait_closed()
+
+    auth = basic_auth(credentials=("CP 1", "0123456789abcdef"))
+    async with serve(
+        handler,
+        "127.0.0.1",
+        0,
+        subprotocols=[Subprotocol("ocpp1.6")],
+        process_request=auth,
+    ) as server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        wrong = ChargePointSimulator(
+            SimulatorConfig(
+                charger_id="CP 1", url=url, ocpp_version="1.6", password="nope"
+            )
+        )
+        with pytest.raises(InvalidStatus) as err:
+            await wrong.start()
+        assert err.value.response.status_code == 401
+        config = SimulatorConfig(
+            charger_id="CP 1", url=url, ocpp_version="1.6", password="0123456789abcdef"
+        )
+        async with ChargePointSimulator(config) as sim:
+            assert sim.connected
+            assert sim.url.endswith("/CP%201")
+        assert seen == [("/CP%201", "CP 1")]
+        assert not sim.connected
 
 
 async def test_raw_frames_and_call_errors(csms: Harness, sim_factory: Any) -> None:

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from .model import BootInfo, RegistrationStatus
+from .model import AuthorizationStatus, BootInfo, RegistrationStatus
+from .tracker import ChargerTracker
 
 type ActionHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -18,8 +19,15 @@ class AdapterHost(Protocol):
     def heartbeat_interval(self) -> int:
         """Return the heartbeat interval to hand out, in seconds."""
 
+    @property
+    def tracker(self) -> ChargerTracker:
+        """Return the charger's neutral state."""
+
     def boot(self, info: BootInfo) -> tuple[RegistrationStatus, int]:
         """Decide a BootNotification; return the status and the interval."""
+
+    def authorize(self, id_tag: str) -> AuthorizationStatus:
+        """Return the answer for an id tag under the configured policy."""
 
 
 class VersionAdapter:
@@ -40,6 +48,14 @@ class VersionAdapter:
     async def heartbeat(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Answer a Heartbeat with our clock (same shape in every version)."""
         return {"currentTime": utc_now_iso()}
+
+    async def acknowledge(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Accept a notification that needs no more than an empty answer."""
+        return {}
+
+    async def data_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """We define no vendor extensions: every vendor id is unknown."""
+        return {"status": "UnknownVendorId"}
 
 
 def utc_now_iso() -> str:

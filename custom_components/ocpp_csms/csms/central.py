@@ -8,21 +8,23 @@ the listener what happened. Nothing here knows about Home Assistant.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 import logging
 from typing import Any, Protocol
 
 from .charger import ChargerConnection
+from .commands import ChargerCommands
 from .const import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL,
     PENDING_BOOT_INTERVAL,
     OcppVersion,
 )
-from .errors import CallFailedError
-from .model import BootInfo, RegistrationStatus
+from .errors import CallFailedError, ConnectionLostError
+from .model import AuthorizationStatus, BootInfo, RegistrationStatus
 from .session import FrameConnection
+from .tracker import ChargerTracker, TrackerListener
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,10 +40,17 @@ class CentralConfig:
     auto_accept: bool = False
     pending_boot_interval: int = PENDING_BOOT_INTERVAL
     call_timeout: float = DEFAULT_CALL_TIMEOUT
+    # Authorization policy: every tag, or only the listed ones.
+    authorize_all: bool = True
+    allowed_tags: frozenset[str] = frozenset()
 
 
-class CsmsListener(Protocol):
-    """Callbacks from the core to the integration (all on the event loop)."""
+class CsmsListener(TrackerListener, Protocol):
+    """Callbacks from the core to the integration (all on the event loop).
+
+    Besides these, ``evse_changed`` and ``charger_event`` (from
+    TrackerListener) report state changes and session/tag events.
+    """
 
     def charger_connected(self, charger_id: str, version: OcppVersion) -> None:
         """Handle a charger opening a connection (accepted or not)."""
@@ -67,17 +76,51 @@ class CentralSystem:
         listener: CsmsListener,
         config: CentralConfig,
         accepted: Iterable[str] = (),
+        restored: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
-        """Start with the chargers the integration already accepted."""
+        """Start with the accepted chargers and their persisted state."""
         self.config = config
         self._listener = listener
         self._accepted: set[str] = set(accepted)
+        self._trackers: dict[str, ChargerTracker] = {}
+        for charger_id, data in (restored or {}).items():
+            self.tracker(charger_id).restore(data)
         self._connections: dict[str, ChargerConnection] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def is_accepted(self, charger_id: str) -> bool:
         """Return True when the charger may talk to us."""
         return charger_id in self._accepted
+
+    def tracker(self, charger_id: str) -> ChargerTracker:
+        """Return the charger's neutral state (kept across connections)."""
+        tracker = self._trackers.get(charger_id)
+        if tracker is None:
+            tracker = self._trackers[charger_id] = ChargerTracker(
+                charger_id, self._listener
+            )
+        return tracker
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Return the persistent state of every accepted charger."""
+        return {
+            charger_id: tracker.snapshot()
+            for charger_id, tracker in self._trackers.items()
+            if charger_id in self._accepted
+        }
+
+    def authorize(self, id_tag: str) -> AuthorizationStatus:
+        """Answer an id tag under the configured policy."""
+        if self.config.authorize_all or id_tag in self.config.allowed_tags:
+            return AuthorizationStatus.ACCEPTED
+        return AuthorizationStatus.INVALID
+
+    def commands(self, charger_id: str) -> ChargerCommands:
+        """Return the request API of a connected charger."""
+        conn = self._connections.get(charger_id)
+        if conn is None:
+            raise ConnectionLostError(f"{charger_id} is not connected")
+        return ChargerCommands(conn.session)
 
     def connection(self, charger_id: str) -> ChargerConnection | None:
         """Return the charger's live connection, if any."""
@@ -115,6 +158,7 @@ class CentralSystem:
     async def forget(self, charger_id: str) -> None:
         """Forget a charger; a live connection is closed so it boots as new."""
         self._accepted.discard(charger_id)
+        self._trackers.pop(charger_id, None)
         conn = self._connections.get(charger_id)
         if conn is not None:
             await conn.session.close(CLOSE_FORGOTTEN, "Charger removed")

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from .const import OcppVersion
 from .errors import ErrorKind, OcppCallError
-from .model import BootInfo, RegistrationStatus
+from .model import AuthorizationStatus, BootInfo, RegistrationStatus
 from .session import FrameConnection, Session
+from .tracker import ChargerTracker
 from .v16 import V16Adapter
 from .v201 import V201Adapter
 
@@ -34,6 +35,7 @@ class ChargerConnection:
         self.boot_info: BootInfo | None = None
         self.registration: RegistrationStatus | None = None
         self._central = central
+        self.tracker: ChargerTracker = central.tracker(charger_id)
         adapter = V16Adapter(self) if version is OcppVersion.V16 else V201Adapter(self)
         self._handlers = adapter.handlers
         self.session = Session(
@@ -49,12 +51,21 @@ class ChargerConnection:
         """Return the configured heartbeat interval."""
         return self._central.config.heartbeat_interval
 
+    def authorize(self, id_tag: str) -> AuthorizationStatus:
+        """Answer an id tag under the central system's policy."""
+        return self._central.authorize(id_tag)
+
     def boot(self, info: BootInfo) -> tuple[RegistrationStatus, int]:
         """Record the boot and let the central system decide."""
         self.boot_info = info
         self.registration = self._central.decide_boot(
             self.charger_id, self.version, info
         )
+        if self.registration is RegistrationStatus.ACCEPTED:
+            self.tracker.state.boot = info
+            if info.reason != "Triggered":
+                # A real reboot: whatever ran before it ended (power loss).
+                self.tracker.close_open_transactions("PowerLoss")
         interval = (
             self.heartbeat_interval
             if self.registration is RegistrationStatus.ACCEPTED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -15,6 +16,7 @@ from websockets.typing import Subprotocol
 
 from .central import CentralSystem
 from .const import SUBPROTOCOLS, OcppVersion
+from .validation import load_schemas
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class CsmsServer:
 
     async def start(self) -> None:
         """Bind and start accepting connections (raises OSError if it can't)."""
+        await asyncio.get_running_loop().run_in_executor(None, load_schemas)
         self._server = await serve(
             self._handle,
             self.config.host,

@@ -1,8 +1,10 @@
 """JSON-schema validation of OCPP payloads with the version's official schemas.
 
-The schemas ship with the ``ocpp`` library; we load them through its cached
-loader but map failures to error kinds ourselves (the library's mapping does
-not follow the per-version codes).
+The schemas ship with the ``ocpp`` library. ``load_schemas`` reads them all
+once (call it from an executor: it is file I/O); validation afterwards never
+touches the disk, so it is safe on the event loop. Failures are mapped to
+error kinds ourselves: the library's mapping does not follow the per-version
+codes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from decimal import Decimal
 from functools import cache
 import json
 from pathlib import Path
+import threading
 from typing import Any
 
 from jsonschema import Draft4Validator
@@ -19,7 +22,6 @@ from ocpp import messages as ocpp_messages
 
 from .const import OcppVersion
 from .errors import ErrorKind, OcppCallError
-from .frames import MessageType
 
 _SCHEMA_ROOT = Path(ocpp_messages.__file__).parent
 
@@ -27,9 +29,9 @@ _SCHEMA_ROOT = Path(ocpp_messages.__file__).parent
 # these payloads are validated with Decimal numbers (schema and payload alike).
 _DECIMAL_SCHEMAS = frozenset(
     {
-        ("SetChargingProfile", MessageType.CALL),
-        ("RemoteStartTransaction", MessageType.CALL),
-        ("GetCompositeSchedule", MessageType.CALLRESULT),
+        ("SetChargingProfile", True),
+        ("RemoteStartTransaction", True),
+        ("GetCompositeSchedule", False),
     }
 )
 
@@ -49,35 +51,50 @@ _KIND_BY_VALIDATOR: dict[str, ErrorKind] = {
     "format": ErrorKind.PROPERTY_CONSTRAINT,
 }
 
-
-def _schema_path(version: OcppVersion, action: str, request: bool) -> Path:
-    folder = "v" + version.schema_version.replace(".", "")
-    if request:
-        name = action if version is OcppVersion.V16 else f"{action}Request"
-    else:
-        name = f"{action}Response"
-    return _SCHEMA_ROOT / folder / "schemas" / f"{name}.json"
+# (version, action, is_request) -> schema text, filled by load_schemas().
+_SCHEMA_TEXT: dict[tuple[OcppVersion, str, bool], str] = {}
+_LOAD_LOCK = threading.Lock()
 
 
-@cache
+def load_schemas() -> None:
+    """Read every schema of every version into memory (blocking; once)."""
+    with _LOAD_LOCK:
+        if _SCHEMA_TEXT:
+            return
+        for version in OcppVersion:
+            folder = _SCHEMA_ROOT / ("v" + version.schema_version.replace(".", ""))
+            for path in (folder / "schemas").glob("*.json"):
+                name = path.stem
+                if name.endswith("Response"):
+                    key = (version, name.removesuffix("Response"), False)
+                elif version is OcppVersion.V16:
+                    key = (version, name, True)
+                else:
+                    key = (version, name.removesuffix("Request"), True)
+                _SCHEMA_TEXT[key] = path.read_text(encoding="utf-8-sig")
+
+
+def _ensure_loaded() -> None:
+    if not _SCHEMA_TEXT:  # pragma: no cover - the server preloads at start
+        load_schemas()
+
+
 def is_known_action(version: OcppVersion, action: str) -> bool:
     """Return True when the action exists in this OCPP version."""
-    if not action.isalnum():
-        return False
-    return _schema_path(version, action, request=True).is_file()
+    _ensure_loaded()
+    return (version, action, True) in _SCHEMA_TEXT
+
+
+def _needs_decimal(version: OcppVersion, action: str, request: bool) -> bool:
+    return version is OcppVersion.V16 and (action, request) in _DECIMAL_SCHEMAS
 
 
 @cache
 def _validator(version: OcppVersion, action: str, request: bool) -> Draft4Validator:
-    use_decimal = _needs_decimal(version, action, request)
-    text = _schema_path(version, action, request).read_text(encoding="utf-8-sig")
-    schema = json.loads(text, parse_float=Decimal if use_decimal else float)
-    return Draft4Validator(schema)
-
-
-def _needs_decimal(version: OcppVersion, action: str, request: bool) -> bool:
-    message_type = MessageType.CALL if request else MessageType.CALLRESULT
-    return version is OcppVersion.V16 and (action, message_type) in _DECIMAL_SCHEMAS
+    _ensure_loaded()
+    text = _SCHEMA_TEXT[(version, action, request)]
+    parse_float = Decimal if _needs_decimal(version, action, request) else float
+    return Draft4Validator(json.loads(text, parse_float=parse_float))
 
 
 def schema_error(

@@ -1,0 +1,178 @@
+"""Requests the CSMS sends to a charger, encoded for its OCPP version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .const import OcppVersion
+from .errors import CallFailedError
+from .session import Session
+
+# Our own charging profile ids, distinct per purpose and EVSE, so we replace
+# or clear exactly what we set and never a profile someone else installed.
+DEFAULT_LIMIT_PROFILE_BASE = 1000
+PAUSE_PROFILE_BASE = 2000
+PAUSE_STACK_LEVEL = 1
+_OK = frozenset({"Accepted", "Scheduled", "Unlocked"})
+
+
+class CommandRejectedError(CallFailedError):
+    """The charger answered, but refused the request."""
+
+    def __init__(self, action: str, status: str) -> None:
+        """Keep the action and the charger's status."""
+        super().__init__(f"{action} was answered {status}")
+        self.action = action
+        self.status = status
+
+
+class ChargerCommands:
+    """High-level requests to one connected charger."""
+
+    def __init__(self, session: Session) -> None:
+        """Send through the charger's session."""
+        self._session = session
+        self._v16 = session.version is OcppVersion.V16
+
+    async def _request(self, action: str, payload: dict[str, Any]) -> None:
+        result = await self._session.call(action, payload)
+        status = str(result.get("status"))
+        if status not in _OK:
+            raise CommandRejectedError(action, status)
+
+    async def remote_start(self, evse_id: int, id_tag: str, remote_id: int) -> None:
+        """Ask the charger to start a transaction on an EVSE."""
+        if self._v16:
+            await self._request(
+                "RemoteStartTransaction", {"connectorId": evse_id, "idTag": id_tag}
+            )
+        else:
+            await self._request(
+                "RequestStartTransaction",
+                {
+                    "evseId": evse_id,
+                    "remoteStartId": remote_id,
+                    "idToken": {"idToken": id_tag, "type": "Central"},
+                },
+            )
+
+    async def remote_stop(self, transaction_id: str) -> None:
+        """Ask the charger to stop a transaction."""
+        if self._v16:
+            await self._request(
+                "RemoteStopTransaction", {"transactionId": int(transaction_id)}
+            )
+        else:
+            await self._request(
+                "RequestStopTransaction", {"transactionId": transaction_id}
+            )
+
+    async def set_availability(self, evse_id: int, operative: bool) -> None:
+        """Make the station (EVSE 0) or one EVSE (in)operative."""
+        if self._v16:
+            payload: dict[str, Any] = {
+                "connectorId": evse_id,
+                "type": "Operative" if operative else "Inoperative",
+            }
+        else:
+            payload = {"operationalStatus": "Operative" if operative else "Inoperative"}
+            if evse_id:
+                payload["evse"] = {"id": evse_id}
+        await self._request("ChangeAvailability", payload)
+
+    async def reset(self, hard: bool) -> None:
+        """Restart the charger (hard: at once; soft: when idle / gracefully)."""
+        if self._v16:
+            await self._request("Reset", {"type": "Hard" if hard else "Soft"})
+        else:
+            await self._request("Reset", {"type": "Immediate" if hard else "OnIdle"})
+
+    async def unlock(self, evse_id: int) -> None:
+        """Release the cable of an EVSE."""
+        if self._v16:
+            await self._request("UnlockConnector", {"connectorId": evse_id})
+        else:
+            await self._request(
+                "UnlockConnector", {"evseId": evse_id, "connectorId": 1}
+            )
+
+    async def set_default_limit(self, evse_id: int, amps: float) -> None:
+        """Install a TxDefaultProfile limiting an EVSE (0 = all) to ``amps``."""
+        await self._set_profile(
+            evse_id,
+            profile_id=DEFAULT_LIMIT_PROFILE_BASE + evse_id,
+            stack_level=0,
+            purpose="TxDefaultProfile",
+            amps=amps,
+            transaction_id=None,
+        )
+
+    async def pause(self, evse_id: int, transaction_id: str) -> None:
+        """Hold a running transaction at 0 A without ending it."""
+        await self._set_profile(
+            evse_id,
+            profile_id=PAUSE_PROFILE_BASE + evse_id,
+            stack_level=PAUSE_STACK_LEVEL,
+            purpose="TxProfile",
+            amps=0.0,
+            transaction_id=transaction_id,
+        )
+
+    async def resume(self, evse_id: int) -> None:
+        """Remove our pause profile so the earlier limit applies again."""
+        await self._clear_profile(PAUSE_PROFILE_BASE + evse_id)
+
+    async def _clear_profile(self, profile_id: int) -> None:
+        key = "id" if self._v16 else "chargingProfileId"
+        result = await self._session.call("ClearChargingProfile", {key: profile_id})
+        # Unknown means it is already gone: the goal is reached.
+        if result.get("status") not in ("Accepted", "Unknown"):
+            raise CommandRejectedError("ClearChargingProfile", str(result["status"]))
+
+    async def _set_profile(
+        self,
+        evse_id: int,
+        *,
+        profile_id: int,
+        stack_level: int,
+        purpose: str,
+        amps: float,
+        transaction_id: str | None,
+    ) -> None:
+        period = {"startPeriod": 0, "limit": round(amps, 1)}
+        if self._v16:
+            profile: dict[str, Any] = {
+                "chargingProfileId": profile_id,
+                "stackLevel": stack_level,
+                "chargingProfilePurpose": purpose,
+                "chargingProfileKind": "Relative",
+                "chargingSchedule": {
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [period],
+                },
+            }
+            if transaction_id is not None:
+                profile["transactionId"] = int(transaction_id)
+            await self._request(
+                "SetChargingProfile",
+                {"connectorId": evse_id, "csChargingProfiles": profile},
+            )
+            return
+        profile = {
+            "id": profile_id,
+            "stackLevel": stack_level,
+            "chargingProfilePurpose": purpose,
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": [
+                {
+                    "id": profile_id,
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [period],
+                }
+            ],
+        }
+        if transaction_id is not None:
+            profile["transactionId"] = transaction_id
+        await self._request(
+            "SetChargingProfile", {"evseId": evse_id, "chargingProfile": profile}
+        )

@@ -1,0 +1,398 @@
+"""Version-independent state of one charger: status, meters, transactions.
+
+Adapters translate wire payloads into calls on a ``ChargerTracker``; the
+tracker updates the neutral model, keeps the energy counters honest, decides
+session start/end, and tells its listener which EVSE changed. It also
+serialises what must survive a Home Assistant restart.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import logging
+from typing import Any, Protocol
+
+from .energy import EnergyCounter
+from .model import (
+    AuthorizationStatus,
+    ChargerState,
+    ConnectorStatus,
+    EvseState,
+    Measurand,
+    MeterSample,
+    SessionSummary,
+    Transaction,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# How many finished transaction ids / start keys we remember for de-duplication.
+_RECENT = 64
+STATION = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionStarted:
+    """A charging session began."""
+
+    evse_id: int
+    transaction_id: str
+    id_tag: str | None
+    started_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionEnded:
+    """A charging session ended."""
+
+    summary: SessionSummary
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TagPresented:
+    """Someone presented an id tag (card, app, plug-and-charge)."""
+
+    id_tag: str
+    status: AuthorizationStatus
+    evse_id: int | None = None
+
+
+type ChargerEvent = SessionStarted | SessionEnded | TagPresented
+
+
+class TrackerListener(Protocol):
+    """Where a tracker reports changes (implemented by the central system)."""
+
+    def evse_changed(self, charger_id: str, evse_id: int) -> None:
+        """Report that an EVSE's state changed (0 = the station)."""
+
+    def charger_event(self, charger_id: str, event: ChargerEvent) -> None:
+        """Report a session or tag event."""
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+class _Recent[K: Hashable, V]:
+    """A small insertion-ordered map that forgets its oldest entries."""
+
+    def __init__(self, items: Iterable[tuple[K, V]] = ()) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict(items)
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def add(self, key: K, value: V) -> None:
+        self._items[key] = value
+        while len(self._items) > _RECENT:
+            self._items.popitem(last=False)
+
+    def items(self) -> list[tuple[K, V]]:
+        return list(self._items.items())
+
+
+class ChargerTracker:
+    """The neutral state of one charger and the rules that keep it right."""
+
+    def __init__(self, charger_id: str, listener: TrackerListener) -> None:
+        """Start empty; ``restore`` loads persisted state."""
+        self.charger_id = charger_id
+        self.state = ChargerState(charger_id=charger_id)
+        self._listener = listener
+        self._counters: dict[int, EnergyCounter] = {}
+        self._ended: _Recent[str, bool] = _Recent()
+        self._message_keys: _Recent[str, str] = _Recent()
+        self.next_transaction_number = 1
+
+    # ----------------------------------------------------------- status
+
+    def set_status(
+        self,
+        evse_id: int,
+        status: ConnectorStatus,
+        error_code: str | None = None,
+        *,
+        plugged_in: bool | None = None,
+    ) -> None:
+        """Record a status; EVSE 0 is the whole station."""
+        if evse_id == STATION:
+            self.state.station_status = status
+            self.state.station_error_code = error_code
+        else:
+            evse = self.state.evse(evse_id)
+            evse.status = status
+            evse.error_code = error_code
+            if plugged_in is not None:
+                evse.plugged_in = plugged_in
+        self._listener.evse_changed(self.charger_id, evse_id)
+
+    # ----------------------------------------------------------- meters
+
+    def apply_samples(self, evse_id: int, samples: Iterable[MeterSample]) -> None:
+        """Take meter samples into the EVSE's state."""
+        if evse_id == STATION:
+            # A station-level main meter is not the energy of any EVSE.
+            return
+        evse = self.state.evse(evse_id)
+        phase_power = 0.0
+        has_phase_power = False
+        changed = False
+        for sample in samples:
+            changed = True
+            match sample.measurand:
+                case Measurand.ENERGY_IMPORT if sample.phase is None:
+                    self._count_energy(evse, sample.value, sample.timestamp)
+                case Measurand.POWER_IMPORT if sample.phase is None:
+                    evse.power_w = sample.value
+                case Measurand.POWER_IMPORT:
+                    phase_power += sample.value
+                    has_phase_power = True
+                case Measurand.CURRENT_IMPORT:
+                    evse.current_a[sample.phase or "L1"] = sample.value
+                case Measurand.VOLTAGE:
+                    evse.voltage_v[sample.phase or "L1"] = sample.value
+                case Measurand.CURRENT_OFFERED:
+                    evse.current_offered_a = sample.value
+                case Measurand.SOC:
+                    evse.soc_percent = sample.value
+                case Measurand.TEMPERATURE:
+                    evse.temperature_c = sample.value
+                case _:
+                    changed = False
+        if has_phase_power:
+            evse.power_w = phase_power
+        if changed:
+            self._listener.evse_changed(self.charger_id, evse_id)
+
+    def _count_energy(
+        self, evse: EvseState, register_wh: float, at: datetime | None
+    ) -> None:
+        counter = self._counters.setdefault(evse.evse_id, EnergyCounter())
+        evse.energy_wh = counter.update(
+            register_wh, at or utc_now(), f"{self.charger_id} EVSE {evse.evse_id}"
+        )
+
+    def energy_wh(self, evse_id: int) -> float:
+        """Return the EVSE's lifetime counter (0 before any reading)."""
+        return self.state.evse(evse_id).energy_wh or 0.0
+
+    # ----------------------------------------------------- transactions
+
+    def new_transaction_number(self) -> int:
+        """Allocate a 1.6 transaction id (unique for this charger)."""
+        number = self.next_transaction_number
+        self.next_transaction_number += 1
+        return number
+
+    def recall(self, key: str) -> str | None:
+        """Return the transaction a message with this content key touched.
+
+        Chargers retry transaction messages with new message ids, so
+        duplicates are recognised by content (1.6 start fields, 2.x
+        transactionId + seqNo).
+        """
+        return self._message_keys.get(key)
+
+    def remember(self, key: str, transaction_id: str) -> None:
+        """Remember a transaction message's content key."""
+        self._message_keys.add(key, transaction_id)
+
+    def find_transaction(self, transaction_id: str) -> Transaction | None:
+        """Return the open transaction with this id, if any."""
+        for evse in self.state.evses.values():
+            if evse.transaction and evse.transaction.transaction_id == transaction_id:
+                return evse.transaction
+        return None
+
+    def is_ended(self, transaction_id: str) -> bool:
+        """Return True for a transaction that ended recently."""
+        return self._ended.get(transaction_id) is not None
+
+    def start_transaction(
+        self,
+        evse_id: int,
+        transaction_id: str,
+        id_tag: str | None,
+        started_at: datetime,
+        register_wh: float | None,
+    ) -> Transaction:
+        """Open a transaction (idempotent for the same id)."""
+        existing = self.find_transaction(transaction_id)
+        if existing is not None:
+            return existing
+        evse = self.state.evse(evse_id)
+        if evse.transaction is not None:
+            # The charger started anew without ending the old one.
+            self.end_transaction(
+                evse.transaction.transaction_id, started_at, None, "Other"
+            )
+        if register_wh is not None:
+            self._count_energy(evse, register_wh, started_at)
+        transaction = Transaction(
+            transaction_id=transaction_id,
+            evse_id=evse_id,
+            id_tag=id_tag,
+            started_at=started_at,
+            counter_start_wh=self.energy_wh(evse_id),
+        )
+        evse.transaction = transaction
+        evse.plugged_in = True
+        self._listener.charger_event(
+            self.charger_id,
+            SessionStarted(
+                evse_id=evse_id,
+                transaction_id=transaction_id,
+                id_tag=id_tag,
+                started_at=started_at,
+            ),
+        )
+        self._listener.evse_changed(self.charger_id, evse_id)
+        return transaction
+
+    def end_transaction(
+        self,
+        transaction_id: str,
+        ended_at: datetime,
+        register_wh: float | None,
+        reason: str | None,
+    ) -> SessionSummary | None:
+        """Close a transaction; unknown or already-ended ids change nothing."""
+        transaction = self.find_transaction(transaction_id)
+        if transaction is None:
+            if not self.is_ended(transaction_id):
+                _LOGGER.info(
+                    "%s ended unknown transaction %s; acknowledged",
+                    self.charger_id,
+                    transaction_id,
+                )
+            return None
+        evse = self.state.evse(transaction.evse_id)
+        if register_wh is not None:
+            self._count_energy(evse, register_wh, ended_at)
+        summary = SessionSummary(
+            transaction_id=transaction_id,
+            evse_id=transaction.evse_id,
+            id_tag=transaction.id_tag,
+            started_at=transaction.started_at,
+            ended_at=ended_at,
+            energy_wh=transaction.energy_wh(self.energy_wh(transaction.evse_id)),
+            stop_reason=reason,
+        )
+        evse.transaction = None
+        # The pause profile was bound to this transaction; it is gone too.
+        evse.paused = False
+        evse.last_session = summary
+        evse.power_w = 0.0 if evse.power_w is not None else None
+        self._ended.add(transaction_id, True)
+        self._listener.charger_event(self.charger_id, SessionEnded(summary=summary))
+        self._listener.evse_changed(self.charger_id, transaction.evse_id)
+        return summary
+
+    def close_open_transactions(self, reason: str) -> None:
+        """End every open transaction (the charger rebooted: power loss)."""
+        now = utc_now()
+        for evse in list(self.state.evses.values()):
+            if evse.transaction is not None:
+                self.end_transaction(evse.transaction.transaction_id, now, None, reason)
+
+    def tag_presented(
+        self, id_tag: str, status: AuthorizationStatus, evse_id: int | None
+    ) -> None:
+        """Report a presented tag and the answer it got."""
+        self._listener.charger_event(
+            self.charger_id,
+            TagPresented(id_tag=id_tag, status=status, evse_id=evse_id),
+        )
+
+    # ------------------------------------------------------ persistence
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return what must survive a restart, JSON-able."""
+        evses: dict[str, Any] = {}
+        for evse_id, evse in self.state.evses.items():
+            counter = self._counters.get(evse_id)
+            evses[str(evse_id)] = {
+                "counter": counter.as_dict() if counter else None,
+                "transaction": _transaction_dict(evse.transaction),
+                "last_session": _summary_dict(evse.last_session),
+            }
+        return {
+            "evses": evses,
+            "next_transaction_number": self.next_transaction_number,
+            "message_keys": self._message_keys.items(),
+            "ended": [transaction_id for transaction_id, _ in self._ended.items()],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load a ``snapshot``."""
+        self.next_transaction_number = int(data.get("next_transaction_number", 1))
+        self._message_keys = _Recent(
+            (str(key), str(value)) for key, value in data.get("message_keys", [])
+        )
+        for evse_key, evse_data in data.get("evses", {}).items():
+            evse = self.state.evse(int(evse_key))
+            if evse_data.get("counter"):
+                counter = EnergyCounter.from_dict(evse_data["counter"])
+                self._counters[evse.evse_id] = counter
+                evse.energy_wh = counter.total_wh
+            if evse_data.get("transaction"):
+                evse.transaction = _transaction_from(evse_data["transaction"])
+            if evse_data.get("last_session"):
+                evse.last_session = _summary_from(evse_data["last_session"])
+        for transaction_id in data.get("ended", []):
+            self._ended.add(str(transaction_id), True)
+
+
+def _transaction_dict(transaction: Transaction | None) -> dict[str, Any] | None:
+    if transaction is None:
+        return None
+    return {
+        "transaction_id": transaction.transaction_id,
+        "evse_id": transaction.evse_id,
+        "id_tag": transaction.id_tag,
+        "started_at": transaction.started_at.isoformat(),
+        "counter_start_wh": transaction.counter_start_wh,
+        "last_seq_no": transaction.last_seq_no,
+    }
+
+
+def _transaction_from(data: dict[str, Any]) -> Transaction:
+    return Transaction(
+        transaction_id=data["transaction_id"],
+        evse_id=data["evse_id"],
+        id_tag=data["id_tag"],
+        started_at=datetime.fromisoformat(data["started_at"]),
+        counter_start_wh=data["counter_start_wh"],
+        last_seq_no=data.get("last_seq_no"),
+    )
+
+
+def _summary_dict(summary: SessionSummary | None) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    return {
+        "transaction_id": summary.transaction_id,
+        "evse_id": summary.evse_id,
+        "id_tag": summary.id_tag,
+        "started_at": summary.started_at.isoformat(),
+        "ended_at": summary.ended_at.isoformat(),
+        "energy_wh": summary.energy_wh,
+        "stop_reason": summary.stop_reason,
+    }
+
+
+def _summary_from(data: dict[str, Any]) -> SessionSummary:
+    return SessionSummary(
+        transaction_id=data["transaction_id"],
+        evse_id=data["evse_id"],
+        id_tag=data["id_tag"],
+        started_at=datetime.fromisoformat(data["started_at"]),
+        ended_at=datetime.fromisoformat(data["ended_at"]),
+        energy_wh=data["energy_wh"],
+        stop_reason=data["stop_reason"],
+    )
