@@ -33,6 +33,7 @@ from .const import (
     EVENT_SESSION_STARTED,
     EVENT_TAG_PRESENTED,
     SUBENTRY_CHARGER,
+    evse_device_identifier,
     signal_charger_update,
     signal_evse_update,
     signal_new_evse,
