@@ -1,0 +1,201 @@
+"""Command line: run one simulated charge point until Ctrl-C.
+
+python -m simulator --id CP_1 --ocpp 2.0.1 --evses 2 --url ws://127.0.0.1:9000 --charge
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from websockets.exceptions import InvalidHandshake
+
+from .config import OcppVersion, Quirks, SimulatorConfig
+from .model import InvalidResponseError, OcppCallError
+from .simulator import ChargePointSimulator
+
+LOGGER = logging.getLogger("simulator")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All command line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description=(
+            "Simulated OCPP charge point. Connects to URL/ID, boots (retrying "
+            "while the CSMS answers Pending/Rejected, reacting to TriggerMessage), "
+            "sends heartbeats and answers CSMS requests. Every frame is logged. "
+            "Stop with Ctrl-C (SIGINT) or SIGTERM."
+        ),
+    )
+    add = parser.add_argument
+    add("--id", default="CP_1", help="charger identity, last URL path segment (CP_1)")
+    add(
+        "--url",
+        default="ws://127.0.0.1:9000",
+        help="CSMS base URL (ws://127.0.0.1:9000)",
+    )
+    add(
+        "--ocpp",
+        choices=[v.value for v in OcppVersion],
+        default="2.0.1",
+        help="OCPP version to speak (2.0.1)",
+    )
+    add("--evses", type=int, default=1, help="number of EVSEs / connectors (1)")
+    add("--password", help="HTTP Basic auth password (username = charger id)")
+    add(
+        "--charge",
+        action="store_true",
+        help="once Accepted: plug in a car on EVSE 1, authorize and start charging",
+    )
+    add(
+        "--meter-interval",
+        type=float,
+        default=10.0,
+        help="seconds between meter values while charging, 0 = none (10)",
+    )
+    add("--id-tag", default="SIMTAG01", help="RFID tag used by --charge (SIMTAG01)")
+    add("--vendor", default="OcppCsmsSim", help="vendor name in BootNotification")
+    add("--model", default="SimCharger", help="model in BootNotification")
+    add("--serial", default="SIM-0001", help="serial number in BootNotification")
+    add("--phases", type=int, choices=[1, 2, 3], default=3, help="supply phases (3)")
+    add("--voltage", type=float, default=230.0, help="phase voltage (230)")
+    add("--max-current", type=float, default=16.0, help="hardware limit in A (16)")
+    add(
+        "--subprotocol",
+        action="append",
+        help="offer this subprotocol instead of the version's (repeatable)",
+    )
+    quirks = parser.add_argument_group("quirks (behave like particular chargers)")
+    quirks.add_argument(
+        "--rate-units",
+        default="A,W",
+        help="accepted charging rate units: A,W | A | W (A,W)",
+    )
+    quirks.add_argument(
+        "--max-periods",
+        type=int,
+        default=24,
+        help="max periods per charging schedule (24)",
+    )
+    quirks.add_argument(
+        "--reject-station-max",
+        action="store_true",
+        help="reject ChargePointMax/ChargingStationMax profiles",
+    )
+    quirks.add_argument(
+        "--strict-tx-profile",
+        action="store_true",
+        help="reject TxProfile outside a transaction",
+    )
+    quirks.add_argument(
+        "--response-delay",
+        type=float,
+        default=0.0,
+        help="seconds to wait before answering each request (0)",
+    )
+    quirks.add_argument(
+        "--boot-retry",
+        type=float,
+        help="seconds between boot retries, overriding the CSMS",
+    )
+    add("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    """Translate parsed options into a SimulatorConfig."""
+    return SimulatorConfig(
+        charger_id=args.id,
+        url=args.url,
+        ocpp_version=args.ocpp,
+        evses=args.evses,
+        vendor=args.vendor,
+        model=args.model,
+        serial_number=args.serial,
+        phases=args.phases,
+        voltage=args.voltage,
+        max_current=args.max_current,
+        meter_interval=args.meter_interval,
+        id_tag=args.id_tag,
+        subprotocols=args.subprotocol,
+        password=args.password,
+        quirks=Quirks(
+            rate_units=tuple(
+                u.strip() for u in args.rate_units.split(",") if u.strip()
+            ),
+            max_periods=args.max_periods,
+            reject_station_max_profile=args.reject_station_max,
+            tx_profile_only_in_transaction=args.strict_tx_profile,
+            response_delay=args.response_delay,
+            boot_retry_interval=args.boot_retry,
+        ),
+    )
+
+
+async def _charge(sim: ChargePointSimulator, id_tag: str) -> None:
+    await sim.wait_for_registration("Accepted", timeout=None)
+    await sim.plug_in(1)
+    status = await sim.authorize(id_tag)
+    LOGGER.info("authorize %s: %s", id_tag, status)
+    await sim.start_transaction(1, id_tag)
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Run until a signal (exit 0) or until the CSMS goes away (exit 1)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sim = ChargePointSimulator(config_from_args(args))
+    try:
+        await sim.start()
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        print(f"connection to {sim.url} failed: {exc}", file=sys.stderr)
+        return 1
+    charging = asyncio.create_task(_charge(sim, args.id_tag)) if args.charge else None
+    while not stop.is_set() and (sim.connected or sim.rebooting):
+        try:
+            async with asyncio.timeout(1.0):
+                await stop.wait()
+        except TimeoutError:
+            pass
+    if charging is not None:
+        charging.cancel()
+        try:
+            await charging
+        except asyncio.CancelledError:
+            pass
+        except (
+            OcppCallError,
+            InvalidResponseError,
+            ConnectionError,
+            RuntimeError,
+        ) as exc:
+            print(f"charging session failed: {exc}", file=sys.stderr)
+    lost = not stop.is_set()
+    await sim.stop()
+    if lost:
+        print("connection closed by the CSMS", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        logging.getLogger("websockets").setLevel(logging.WARNING)
+        logging.getLogger("simulator.ocpp").setLevel(logging.WARNING)
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
