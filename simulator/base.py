@@ -159,6 +159,7 @@ class ChargerBase(SessionBase):
         if not self._announced:
             self._announced = True
             await self.announce_status()
+        self.sim.mark_announced()
 
     # ------------------------------------------------------------ timers
 

@@ -101,6 +101,9 @@ class ChargePointSimulator:
         self._calls = _Signal()
         self._registration: str | None = None
         self._registration_signal = _Signal()
+        # True once the statuses after the latest boot were sent (and answered).
+        self.status_announced = False
+        self._announced_signal = _Signal()
         self._raw: asyncio.Queue[str] = asyncio.Queue()
         self._session: ChargerBase | None = None
         self._ws: ClientConnection | None = None
@@ -167,6 +170,7 @@ class ChargePointSimulator:
         self._ws, self._session = ws, session
         self.negotiated_subprotocol = ws.subprotocol
         self.set_registration(None)
+        self.status_announced = False
         LOGGER.info("%s: connected with %s", self.config.charger_id, ws.subprotocol)
         session.spawn(session.run(), "receive")
         if boot_reason is not None:
@@ -263,6 +267,17 @@ class ChargePointSimulator:
         """Wait until the registration status is ``status`` (TimeoutError if not)."""
         return await self._registration_signal.wait_for(
             lambda: status if self._registration == status else None, timeout
+        )
+
+    def mark_announced(self) -> None:
+        """Note that every connector status after a boot has been answered."""
+        self.status_announced = True
+        self._announced_signal.notify()
+
+    async def wait_until_ready(self, timeout: float | None = 10.0) -> None:
+        """Wait until Accepted and the boot-time statuses were answered."""
+        await self._announced_signal.wait_for(
+            lambda: True if self.status_announced else None, timeout
         )
 
     def record_call(self, call: ReceivedCall) -> None:

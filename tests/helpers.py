@@ -25,7 +25,7 @@ async def accept_pending(hass: HomeAssistant, sim: ChargePointSimulator) -> None
         if flow["context"].get("unique_id") == sim.config.charger_id
     ]
     await hass.config_entries.flow.async_configure(flow["flow_id"], {})
-    await sim.wait_for_registration("Accepted", timeout=10)
+    await sim.wait_until_ready(timeout=10)
     await hass.async_block_till_done()
 
 

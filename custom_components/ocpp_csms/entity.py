@@ -110,7 +110,10 @@ class EvseEntity(ChargerEntity):
                 identifiers={(DOMAIN, evse_device_identifier(charger_id, evse_id))},
                 via_device=(DOMAIN, charger_id),
                 translation_key="evse",
-                translation_placeholders={"evse_id": str(evse_id)},
+                translation_placeholders={
+                    "charger_id": charger_id,
+                    "evse_id": str(evse_id),
+                },
             )
 
     @property

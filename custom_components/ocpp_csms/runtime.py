@@ -13,6 +13,7 @@ from homeassistant.config_entries import (
     ConfigSubentry,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.util import slugify
 from homeassistant.helpers import (
     device_registry as dr,
     discovery_flow,
@@ -155,16 +156,28 @@ class HubBridge:
                 identifiers={(DOMAIN, evse_device_identifier(charger_id, evse_id))},
                 via_device=(DOMAIN, charger_id),
                 translation_key="evse",
-                translation_placeholders={"evse_id": str(evse_id)},
+                translation_placeholders={
+                    "charger_id": charger_id,
+                    "evse_id": str(evse_id),
+                },
             )
             prefix = f"{charger_id}_{evse_id}_"
+            charger_slug = slugify(charger_id)
             for entity in entities:
-                if entity.unique_id.startswith(prefix) and entity.device_id != (
-                    device.id
+                if not entity.unique_id.startswith(prefix) or (
+                    entity.device_id == device.id
                 ):
-                    entity_registry.async_update_entity(
-                        entity.entity_id, device_id=device.id
-                    )
+                    continue
+                changes: dict[str, Any] = {"device_id": device.id}
+                domain, object_id = entity.entity_id.split(".", 1)
+                if object_id.startswith(f"{charger_slug}_"):
+                    # Still the generated id: name it like its new device's
+                    # siblings ("sensor.cp_1_evse_1_status").
+                    suffix = object_id.removeprefix(f"{charger_slug}_")
+                    wanted = f"{domain}.{charger_slug}_evse_{evse_id}_{suffix}"
+                    if entity_registry.async_is_registered(wanted) is False:
+                        changes["new_entity_id"] = wanted
+                entity_registry.async_update_entity(entity.entity_id, **changes)
 
     @callback
     def charger_event(self, charger_id: str, event: ChargerEvent) -> None:
