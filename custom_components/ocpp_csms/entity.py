@@ -105,16 +105,28 @@ class EvseEntity(ChargerEntity):
         super().__init__(entry, charger_id, description)
         self.evse_id = evse_id
         self._attr_unique_id = f"{charger_id}_{evse_id}_{description.key}"
-        if len(self.charger.evses) > 1:
-            self._attr_device_info = DeviceInfo(
-                identifiers={(DOMAIN, evse_device_identifier(charger_id, evse_id))},
-                via_device=(DOMAIN, charger_id),
-                translation_key="evse",
-                translation_placeholders={
-                    "charger_id": charger_id,
-                    "evse_id": str(evse_id),
-                },
-            )
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """Return the charger's device, or the EVSE's when there are several.
+
+        Read when the entity is registered, so an entity added after a second
+        EVSE appeared goes straight to its sub-device (earlier ones are moved
+        by the bridge).
+        """
+        if len([evse for evse in self.charger.evses if evse]) < 2:
+            return DeviceInfo(identifiers={(DOMAIN, self.charger_id)})
+        return DeviceInfo(
+            identifiers={
+                (DOMAIN, evse_device_identifier(self.charger_id, self.evse_id))
+            },
+            via_device=(DOMAIN, self.charger_id),
+            translation_key="evse",
+            translation_placeholders={
+                "charger_id": self.charger_id,
+                "evse_id": str(self.evse_id),
+            },
+        )
 
     @property
     def evse(self) -> EvseState:

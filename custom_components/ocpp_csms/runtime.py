@@ -13,13 +13,13 @@ from homeassistant.config_entries import (
     ConfigSubentry,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.util import slugify
 from homeassistant.helpers import (
     device_registry as dr,
     discovery_flow,
     entity_registry as er,
 )
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.util import slugify
 
 from .const import (
     CONF_CHARGER_ID,
