@@ -10,7 +10,7 @@ smooth ``total_increasing`` series.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 from typing import Any
 
@@ -22,6 +22,10 @@ NOISE_WH = 1.0
 MAX_PLAUSIBLE_POWER_W = 400_000.0
 # Allowance on top, for clock skew between sample timestamps.
 PLAUSIBLE_SLACK_WH = 1_000.0
+# A lower reading stamped at most this much before the last one is a late
+# (re-ordered) message, not a reset. A charger clock reset after a reboot
+# jumps back far more than this.
+REORDER_WINDOW = timedelta(hours=1)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -41,7 +45,7 @@ class EnergyCounter:
             self._rebase(register_wh, at)
             return self.total_wh
         delta = register_wh - self.last_register_wh
-        if -NOISE_WH < delta < 0:
+        if -NOISE_WH < delta < 0 or (delta < 0 and self._is_late(at)):
             return self.total_wh
         if delta < 0:
             _LOGGER.info(
@@ -65,6 +69,12 @@ class EnergyCounter:
         self.total_wh += delta
         self._rebase(register_wh, at)
         return self.total_wh
+
+    def _is_late(self, at: datetime) -> bool:
+        return (
+            self.last_time is not None
+            and self.last_time - REORDER_WINDOW <= at < self.last_time
+        )
 
     def _plausible_wh(self, at: datetime) -> float:
         if self.last_time is None:
