@@ -104,6 +104,7 @@ class ChargePointSimulator:
         # True once the statuses after the latest boot were sent (and answered).
         self.status_announced = False
         self._announced_signal = _Signal()
+        self._transaction_signal = _Signal()
         self._raw: asyncio.Queue[str] = asyncio.Queue()
         self._session: ChargerBase | None = None
         self._ws: ClientConnection | None = None
@@ -267,6 +268,18 @@ class ChargePointSimulator:
         """Wait until the registration status is ``status`` (TimeoutError if not)."""
         return await self._registration_signal.wait_for(
             lambda: status if self._registration == status else None, timeout
+        )
+
+    def transaction_changed(self) -> None:
+        """Wake waiters: an EVSE's transaction started or ended."""
+        self._transaction_signal.notify()
+
+    async def wait_for_transaction(
+        self, evse_id: int = 1, timeout: float | None = 10.0
+    ) -> int | str:
+        """Wait until the EVSE runs a transaction the CSMS confirmed; return its id."""
+        return await self._transaction_signal.wait_for(
+            lambda: self.evse(evse_id).transaction_id, timeout
         )
 
     def mark_announced(self) -> None:

@@ -118,6 +118,7 @@ class V16Flows(ChargerBase):
         )
         tx_id = int(answer["transactionId"])
         evse.transaction_id = tx_id
+        self.sim.transaction_changed()
         evse.id_tag = id_tag
         evse.meter_start_wh = evse.energy_wh
         evse.tx_started_at = datetime.now(UTC)
@@ -163,6 +164,7 @@ class V16Flows(ChargerBase):
 
     def _end_transaction(self, evse: EvseState) -> None:
         evse.transaction_id = None
+        self.sim.transaction_changed()
         evse.id_tag = None
         evse.tx_started_at = None
         evse.charging_state = ChargingState.IDLE

@@ -135,6 +135,7 @@ class V2xFlows(ChargerBase):
 
     def _begin(self, evse: EvseState) -> None:
         evse.transaction_id = str(uuid.uuid4())
+        self.sim.transaction_changed()
         evse.seq_no = 0
         evse.meter_start_wh = evse.energy_wh
         evse.tx_started_at = datetime.now(UTC)
@@ -198,6 +199,7 @@ class V2xFlows(ChargerBase):
         )
         # The transaction is over as soon as Ended is on its way.
         evse.transaction_id = None
+        self.sim.transaction_changed()
         evse.tx_started_at = None
         evse.remote_start_id = None
         self.sim.profiles.end_transaction(evse.evse_id)

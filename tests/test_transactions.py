@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -15,7 +16,6 @@ from custom_components.ocpp_csms.const import (
     CONF_ALLOWED_TAGS,
     CONF_AUTHORIZATION,
 )
-from homeassistant.core import HomeAssistant
 from simulator import ChargePointSimulator
 
 from .conftest import SimulatorFactory

@@ -1,0 +1,1 @@
+"""Benchmarks of the ocpp_csms integration (not shipped with it)."""
