@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -11,18 +12,30 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from .const import DOMAIN
 from .runtime import OcppCsmsConfigEntry, charger_subentries
 
-TO_REDACT = {"serial_number", "password", "authorization_key"}
+TO_REDACT = {"serial_number", "password", "authorization_key", "id_tag"}
 
 
 def _charger(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[str, Any]:
     central = entry.runtime_data.central
     conn = central.connection(charger_id)
     subentry = charger_subentries(entry).get(charger_id)
+    tracker = central.tracker(charger_id)
     return async_redact_data(
         {
             "charger_id": charger_id,
             "accepted": central.is_accepted(charger_id),
             "stored": dict(subentry.data) if subentry else None,
+            "station_status": tracker.state.station_status.value,
+            "evses": {
+                str(evse_id): asdict(evse)
+                for evse_id, evse in sorted(tracker.state.evses.items())
+            },
+            # Message keys embed id tags; they are de-duplication detail only.
+            "persisted": {
+                key: value
+                for key, value in tracker.snapshot().items()
+                if key != "message_keys"
+            },
             "connection": None
             if conn is None
             else {
