@@ -139,35 +139,40 @@ class ChargerTracker:
             # A station-level main meter is not the energy of any EVSE.
             return
         evse = self.state.evse(evse_id)
-        phase_power = 0.0
-        has_phase_power = False
+        phase_power: list[float] = []
         changed = False
         for sample in samples:
-            changed = True
-            match sample.measurand:
-                case Measurand.ENERGY_IMPORT if sample.phase is None:
-                    self._count_energy(evse, sample.value, sample.timestamp)
-                case Measurand.POWER_IMPORT if sample.phase is None:
-                    evse.power_w = sample.value
-                case Measurand.POWER_IMPORT:
-                    phase_power += sample.value
-                    has_phase_power = True
-                case Measurand.CURRENT_IMPORT:
-                    evse.current_a[sample.phase or "L1"] = sample.value
-                case Measurand.VOLTAGE:
-                    evse.voltage_v[sample.phase or "L1"] = sample.value
-                case Measurand.CURRENT_OFFERED:
-                    evse.current_offered_a = sample.value
-                case Measurand.SOC:
-                    evse.soc_percent = sample.value
-                case Measurand.TEMPERATURE:
-                    evse.temperature_c = sample.value
-                case _:
-                    changed = False
-        if has_phase_power:
-            evse.power_w = phase_power
+            if sample.measurand is Measurand.POWER_IMPORT and sample.phase:
+                phase_power.append(sample.value)
+                changed = True
+            else:
+                changed |= self._apply(evse, sample)
+        if phase_power:
+            evse.power_w = sum(phase_power)
         if changed:
             self._listener.evse_changed(self.charger_id, evse_id)
+
+    def _apply(self, evse: EvseState, sample: MeterSample) -> bool:
+        """Take one sample into the EVSE; return False when it is not kept."""
+        match sample.measurand:
+            case Measurand.ENERGY_IMPORT if sample.phase is None:
+                self._count_energy(evse, sample.value, sample.timestamp)
+            case Measurand.POWER_IMPORT:
+                evse.power_w = sample.value
+            case Measurand.CURRENT_IMPORT:
+                evse.current_a[sample.phase or "L1"] = sample.value
+            case Measurand.VOLTAGE:
+                evse.voltage_v[sample.phase or "L1"] = sample.value
+            case Measurand.CURRENT_OFFERED:
+                evse.current_offered_a = sample.value
+            case Measurand.SOC:
+                evse.soc_percent = sample.value
+            case Measurand.TEMPERATURE:
+                evse.temperature_c = sample.value
+            case _:
+                # Per-phase energy registers: the total is what we count.
+                return False
+        return True
 
     def _count_energy(
         self, evse: EvseState, register_wh: float, at: datetime | None
