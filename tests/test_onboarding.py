@@ -112,7 +112,7 @@ async def _accept_via_flow(hass: HomeAssistant, sim: ChargePointSimulator) -> No
     await sim.wait_for_registration("Pending", timeout=10)
     flow = await _discovery_flow(hass, sim.config.charger_id)
     await hass.config_entries.flow.async_configure(flow["flow_id"], {})
-    await sim.wait_for_registration("Accepted", timeout=10)
+    await sim.wait_until_ready(timeout=10)
     await hass.async_block_till_done()
 
 
