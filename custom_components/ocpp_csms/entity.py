@@ -69,22 +69,20 @@ class ChargerEntity(Entity):
         except CallFailedError as err:
             raise command_error(self.charger_id, err) from err
 
+    def _update_signals(self) -> list[str]:
+        """Return the dispatcher signals that mean "write your state"."""
+        entry_id = self._entry.entry_id
+        return [
+            signal_charger_update(entry_id, self.charger_id),
+            signal_evse_update(entry_id, self.charger_id, 0),
+        ]
+
     async def async_added_to_hass(self) -> None:
-        """Follow connection changes of the charger."""
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                signal_charger_update(self._entry.entry_id, self.charger_id),
-                self._handle_update,
+        """Follow the updates that concern this entity, and only those."""
+        for signal in self._update_signals():
+            self.async_on_remove(
+                async_dispatcher_connect(self.hass, signal, self._handle_update)
             )
-        )
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                signal_evse_update(self._entry.entry_id, self.charger_id, 0),
-                self._handle_update,
-            )
-        )
 
     @callback
     def _handle_update(self) -> None:
@@ -133,22 +131,13 @@ class EvseEntity(ChargerEntity):
         """Return the EVSE's neutral state."""
         return self.charger.evse(self.evse_id)
 
-    async def async_added_to_hass(self) -> None:
-        """Follow connection changes and this EVSE's updates."""
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                signal_charger_update(self._entry.entry_id, self.charger_id),
-                self._handle_update,
-            )
-        )
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                signal_evse_update(self._entry.entry_id, self.charger_id, self.evse_id),
-                self._handle_update,
-            )
-        )
+    def _update_signals(self) -> list[str]:
+        """Follow connection changes of the charger and this EVSE's updates."""
+        entry_id = self._entry.entry_id
+        return [
+            signal_charger_update(entry_id, self.charger_id),
+            signal_evse_update(entry_id, self.charger_id, self.evse_id),
+        ]
 
 
 type ChargerFactory = Callable[[OcppCsmsConfigEntry, str], Iterable[Entity]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 import logging
 from typing import Any, Protocol
@@ -323,8 +323,8 @@ class ChargerTracker:
             counter = self._counters.get(evse_id)
             evses[str(evse_id)] = {
                 "counter": counter.as_dict() if counter else None,
-                "transaction": _transaction_dict(evse.transaction),
-                "last_session": _summary_dict(evse.last_session),
+                "transaction": _as_json(evse.transaction),
+                "last_session": _as_json(evse.last_session),
             }
         return {
             "evses": evses,
@@ -346,58 +346,32 @@ class ChargerTracker:
                 self._counters[evse.evse_id] = counter
                 evse.energy_wh = counter.total_wh
             if evse_data.get("transaction"):
-                evse.transaction = _transaction_from(evse_data["transaction"])
+                evse.transaction = _from_json(Transaction, evse_data["transaction"])
             if evse_data.get("last_session"):
-                evse.last_session = _summary_from(evse_data["last_session"])
+                evse.last_session = _from_json(
+                    SessionSummary, evse_data["last_session"]
+                )
         for transaction_id in data.get("ended", []):
             self._ended.add(str(transaction_id), True)
 
 
-def _transaction_dict(transaction: Transaction | None) -> dict[str, Any] | None:
-    if transaction is None:
+_DATETIME_FIELDS = frozenset({"started_at", "ended_at"})
+
+
+def _as_json(item: Transaction | SessionSummary | None) -> dict[str, Any] | None:
+    if item is None:
         return None
     return {
-        "transaction_id": transaction.transaction_id,
-        "evse_id": transaction.evse_id,
-        "id_tag": transaction.id_tag,
-        "started_at": transaction.started_at.isoformat(),
-        "counter_start_wh": transaction.counter_start_wh,
-        "last_seq_no": transaction.last_seq_no,
+        key: value.isoformat() if key in _DATETIME_FIELDS else value
+        for key, value in asdict(item).items()
     }
 
 
-def _transaction_from(data: dict[str, Any]) -> Transaction:
-    return Transaction(
-        transaction_id=data["transaction_id"],
-        evse_id=data["evse_id"],
-        id_tag=data["id_tag"],
-        started_at=datetime.fromisoformat(data["started_at"]),
-        counter_start_wh=data["counter_start_wh"],
-        last_seq_no=data.get("last_seq_no"),
-    )
-
-
-def _summary_dict(summary: SessionSummary | None) -> dict[str, Any] | None:
-    if summary is None:
-        return None
-    return {
-        "transaction_id": summary.transaction_id,
-        "evse_id": summary.evse_id,
-        "id_tag": summary.id_tag,
-        "started_at": summary.started_at.isoformat(),
-        "ended_at": summary.ended_at.isoformat(),
-        "energy_wh": summary.energy_wh,
-        "stop_reason": summary.stop_reason,
+def _from_json[T: (Transaction, SessionSummary)](
+    kind: type[T], data: dict[str, Any]
+) -> T:
+    values: dict[str, Any] = {
+        key: datetime.fromisoformat(value) if key in _DATETIME_FIELDS else value
+        for key, value in data.items()
     }
-
-
-def _summary_from(data: dict[str, Any]) -> SessionSummary:
-    return SessionSummary(
-        transaction_id=data["transaction_id"],
-        evse_id=data["evse_id"],
-        id_tag=data["id_tag"],
-        started_at=datetime.fromisoformat(data["started_at"]),
-        ended_at=datetime.fromisoformat(data["ended_at"]),
-        energy_wh=data["energy_wh"],
-        stop_reason=data["stop_reason"],
-    )
+    return kind(**values)
