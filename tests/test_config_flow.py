@@ -27,6 +27,7 @@ from custom_components.ocpp_csms.const import (
     CONF_MODEL,
     CONF_OCPP_VERSION,
     CONF_REMOTE_ID_TAG,
+    CONF_SECURITY_PROFILE,
     CONF_VENDOR,
     DOMAIN,
     SUBENTRY_CHARGER,
@@ -53,7 +54,11 @@ async def test_user_flow_creates_hub(hass: HomeAssistant, hub_port: int) -> None
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"OCPP server (port {hub_port})"
-    assert result["data"] == {CONF_HOST: "127.0.0.1", CONF_PORT: hub_port}
+    assert result["data"] == {
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: hub_port,
+        CONF_SECURITY_PROFILE: 0,
+    }
     assert result["options"] == {CONF_HEARTBEAT_INTERVAL: 120, CONF_AUTO_ACCEPT: False}
     entry = result["result"]
     await hass.config_entries.async_unload(entry.entry_id)
@@ -331,7 +336,8 @@ async def test_add_charger_subentry(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (subentry,) = loaded_hub.subentries.values()
     assert subentry.unique_id == "CP_7"
-    assert dict(subentry.data) == {CONF_CHARGER_ID: "CP_7"}
+    assert subentry.data[CONF_CHARGER_ID] == "CP_7"
+    assert len(subentry.data["password"]) == 40
     assert loaded_hub.runtime_data.central.is_accepted("CP_7")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
@@ -16,13 +17,22 @@ from .const import (
     CONF_AUTHORIZATION,
     CONF_AUTO_ACCEPT,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_SECURITY_PROFILE,
     DEFAULT_HEARTBEAT_INTERVAL,
     DOMAIN,
     signal_new_charger,
 )
 from .csms.central import CentralConfig, CentralSystem
+from .csms.security import SecurityProfile, server_ssl_context
 from .csms.server import CsmsServer, ServerConfig
-from .runtime import HubBridge, OcppCsmsConfigEntry, OcppCsmsRuntime, charger_subentries
+from .runtime import (
+    HubBridge,
+    OcppCsmsConfigEntry,
+    OcppCsmsRuntime,
+    charger_credentials,
+    charger_subentries,
+    tls_files,
+)
 from .store import ChargerStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -68,8 +78,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         for evse_id in central.tracker(charger_id).state.evses
         if evse_id
     }
+    central.credentials = charger_credentials(entry)
+    profile = SecurityProfile(entry.data.get(CONF_SECURITY_PROFILE, 0))
+    try:
+        ssl_context = await hass.async_add_executor_job(
+            server_ssl_context, profile, tls_files(hass, entry.data)
+        )
+    except (OSError, ValueError, ssl.SSLError) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="invalid_tls",
+            translation_placeholders={"error": str(err)},
+        ) from err
     server = CsmsServer(
-        ServerConfig(host=entry.data[CONF_HOST], port=entry.data[CONF_PORT]), central
+        ServerConfig(
+            host=entry.data[CONF_HOST],
+            port=entry.data[CONF_PORT],
+            security_profile=profile,
+            ssl_context=ssl_context,
+        ),
+        central,
     )
     try:
         await server.start()
@@ -112,6 +140,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) 
     new_config = _central_config(entry)
     # Replaced as a whole: the core reads it on every decision.
     runtime.central.config = new_config
+    runtime.central.credentials = charger_credentials(entry)
 
     current = charger_subentries(entry)
     for charger_id in current.keys() - runtime.accepted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 from types import MappingProxyType
 from typing import Any
 
@@ -34,12 +35,16 @@ from .const import (
     CONF_ALLOWED_TAGS,
     CONF_AUTHORIZATION,
     CONF_AUTO_ACCEPT,
+    CONF_CAFILE,
+    CONF_CERTFILE,
     CONF_CHARGER_ID,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HUB_ENTRY_ID,
+    CONF_KEYFILE,
     CONF_MODEL,
     CONF_OCPP_VERSION,
     CONF_REMOTE_ID_TAG,
+    CONF_SECURITY_PROFILE,
     CONF_VENDOR,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HOST,
@@ -52,7 +57,13 @@ from .const import (
 )
 from .csms.const import OcppVersion
 from .csms.model import BootInfo
-from .runtime import charger_subentries, charger_subentry_data, charger_title
+from .csms.security import SecurityProfile, new_password, server_ssl_context
+from .runtime import (
+    charger_subentries,
+    charger_subentry_data,
+    charger_title,
+    tls_files,
+)
 
 PORT_SCHEMA = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
 HEARTBEAT_SCHEMA = vol.All(
@@ -79,13 +90,57 @@ async def _async_check_listen(hass: HomeAssistant, host: str, port: int) -> str 
     return await hass.async_add_executor_job(_try_bind, host, port)
 
 
-def _server_schema(host: str, port: int) -> vol.Schema:
+PROFILE_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[str(profile.value) for profile in SecurityProfile],
+        translation_key=CONF_SECURITY_PROFILE,
+    )
+)
+SERVER_FIELDS = (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_SECURITY_PROFILE,
+    CONF_CERTFILE,
+    CONF_KEYFILE,
+    CONF_CAFILE,
+)
+
+
+def _server_schema() -> vol.Schema:
     return vol.Schema(
         {
-            vol.Required(CONF_HOST, default=host): cv.string,
-            vol.Required(CONF_PORT, default=port): PORT_SCHEMA,
+            vol.Required(CONF_HOST): cv.string,
+            vol.Required(CONF_PORT): PORT_SCHEMA,
+            vol.Required(CONF_SECURITY_PROFILE, default="0"): PROFILE_SELECTOR,
+            vol.Optional(CONF_CERTFILE): cv.string,
+            vol.Optional(CONF_KEYFILE): cv.string,
+            vol.Optional(CONF_CAFILE): cv.string,
         }
     )
+
+
+def _server_data(user_input: dict[str, Any]) -> dict[str, Any]:
+    """Return the hub data from a form: profile as a number, no empty paths."""
+    data = {key: user_input[key] for key in SERVER_FIELDS if user_input.get(key)}
+    data[CONF_SECURITY_PROFILE] = int(user_input[CONF_SECURITY_PROFILE])
+    return data
+
+
+async def _async_check_server(
+    hass: HomeAssistant, data: dict[str, Any], *, check_port: bool
+) -> str | None:
+    """Return an error key when the server could not run with these settings."""
+    profile = SecurityProfile(data[CONF_SECURITY_PROFILE])
+    if profile.uses_tls:
+        try:
+            await hass.async_add_executor_job(
+                server_ssl_context, profile, tls_files(hass, data)
+            )
+        except (OSError, ValueError, ssl.SSLError):
+            return "invalid_tls"
+    if check_port:
+        return await _async_check_listen(hass, data[CONF_HOST], data[CONF_PORT])
+    return None
 
 
 class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -115,62 +170,68 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask where the OCPP server listens."""
+        """Ask where the OCPP server listens and how chargers authenticate."""
         errors: dict[str, str] = {}
         if user_input is not None:
             self._async_abort_entries_match({CONF_PORT: user_input[CONF_PORT]})
-            error = await _async_check_listen(
-                self.hass, user_input[CONF_HOST], user_input[CONF_PORT]
-            )
+            data = _server_data(user_input)
+            error = await _async_check_server(self.hass, data, check_port=True)
             if error is None:
                 return self.async_create_entry(
-                    title=f"OCPP server (port {user_input[CONF_PORT]})",
-                    data={
-                        CONF_HOST: user_input[CONF_HOST],
-                        CONF_PORT: user_input[CONF_PORT],
-                    },
+                    title=f"OCPP server (port {data[CONF_PORT]})",
+                    data=data,
                     options={
                         CONF_HEARTBEAT_INTERVAL: user_input[CONF_HEARTBEAT_INTERVAL],
                         CONF_AUTO_ACCEPT: False,
                     },
                 )
             errors["base"] = error
-        schema = _server_schema(DEFAULT_HOST, DEFAULT_PORT).extend(
-            {
-                vol.Required(
-                    CONF_HEARTBEAT_INTERVAL, default=DEFAULT_HEARTBEAT_INTERVAL
-                ): HEARTBEAT_SCHEMA
-            }
+        schema = _server_schema().extend(
+            {vol.Required(CONF_HEARTBEAT_INTERVAL): HEARTBEAT_SCHEMA}
         )
+        defaults = {
+            CONF_HOST: DEFAULT_HOST,
+            CONF_PORT: DEFAULT_PORT,
+            CONF_SECURITY_PROFILE: "0",
+            CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL,
+        }
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, defaults | (user_input or {})
+            ),
             errors=errors,
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Move the server to another address or port."""
+        """Move the server, or change its security profile."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            host, port = user_input[CONF_HOST], user_input[CONF_PORT]
-            if port != entry.data[CONF_PORT]:
-                self._async_abort_entries_match({CONF_PORT: port})
-            if (host, port) != (entry.data[CONF_HOST], entry.data[CONF_PORT]) and (
-                error := await _async_check_listen(self.hass, host, port)
-            ):
+            data = _server_data(user_input)
+            if data[CONF_PORT] != entry.data[CONF_PORT]:
+                self._async_abort_entries_match({CONF_PORT: data[CONF_PORT]})
+            moved = (data[CONF_HOST], data[CONF_PORT]) != (
+                entry.data[CONF_HOST],
+                entry.data[CONF_PORT],
+            )
+            error = await _async_check_server(self.hass, data, check_port=moved)
+            if error:
                 errors["base"] = error
             else:
                 return self.async_update_reload_and_abort(
-                    entry,
-                    title=f"OCPP server (port {port})",
-                    data_updates={CONF_HOST: host, CONF_PORT: port},
+                    entry, title=f"OCPP server (port {data[CONF_PORT]})", data=data
                 )
+        current = dict(entry.data) | {
+            CONF_SECURITY_PROFILE: str(entry.data.get(CONF_SECURITY_PROFILE, 0))
+        }
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_server_schema(entry.data[CONF_HOST], entry.data[CONF_PORT]),
+            data_schema=self.add_suggested_values_to_schema(
+                _server_schema(), current | (user_input or {})
+            ),
             errors=errors,
         )
 
@@ -208,7 +269,7 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
         charger_id: str = info[CONF_CHARGER_ID]
         boot = BootInfo(vendor=info[CONF_VENDOR], model=info[CONF_MODEL])
         data = charger_subentry_data(
-            charger_id, boot, OcppVersion(info[CONF_OCPP_VERSION])
+            charger_id, boot, OcppVersion(info[CONF_OCPP_VERSION]), new_password()
         )
         self.hass.config_entries.async_add_subentry(
             hub,
@@ -286,6 +347,11 @@ class OcppCsmsOptionsFlow(OptionsFlow):
 class ChargerSubentryFlow(ConfigSubentryFlow):
     """Accept a charger by its id before it connects."""
 
+    def __init__(self) -> None:
+        """Start with no charger chosen."""
+        self._charger_id = ""
+        self._password = new_password()
+
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
@@ -298,13 +364,36 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
             elif charger_id in charger_subentries(self._get_entry()):
                 return self.async_abort(reason="already_configured")
             else:
-                return self.async_create_entry(
-                    title=charger_id,
-                    data=charger_subentry_data(charger_id, None, None),
-                    unique_id=charger_id,
+                self._charger_id = charger_id
+                profile = SecurityProfile(
+                    self._get_entry().data.get(CONF_SECURITY_PROFILE, 0)
                 )
+                if profile.uses_password:
+                    return await self.async_step_password()
+                return self._create()
         return self.async_show_form(
             step_id="user",
             data_schema=vol.Schema({vol.Required(CONF_CHARGER_ID): cv.string}),
             errors=errors,
+        )
+
+    async def async_step_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Show the charger's password once; the user types it into the charger."""
+        if user_input is not None:
+            return self._create()
+        return self.async_show_form(
+            step_id="password",
+            description_placeholders={
+                "charger_id": self._charger_id,
+                "password": self._password,
+            },
+        )
+
+    def _create(self) -> SubentryFlowResult:
+        return self.async_create_entry(
+            title=self._charger_id,
+            data=charger_subentry_data(self._charger_id, None, None, self._password),
+            unique_id=self._charger_id,
         )

@@ -19,6 +19,16 @@ CONF_AUTHORIZATION: Final = "authorization"
 CONF_ALLOWED_TAGS: Final = "allowed_tags"
 CONF_REMOTE_ID_TAG: Final = "remote_id_tag"
 
+CONF_SECURITY_PROFILE: Final = "security_profile"
+CONF_CERTFILE: Final = "certfile"
+CONF_KEYFILE: Final = "keyfile"
+CONF_CAFILE: Final = "cafile"
+CONF_PASSWORD: Final = "password"  # noqa: S105 - a key name
+CONF_PREVIOUS_PASSWORD: Final = "previous_password"  # noqa: S105
+
+# Consecutive refused connection attempts before we ask the user to act.
+AUTH_FAILURE_REPAIR_THRESHOLD: Final = 5
+
 AUTH_ACCEPT_ALL: Final = "accept_all"
 AUTH_LISTED_TAGS: Final = "listed_tags"
 DEFAULT_REMOTE_ID_TAG: Final = "HomeAssistant"
@@ -26,6 +36,7 @@ DEFAULT_REMOTE_ID_TAG: Final = "HomeAssistant"
 EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 EVENT_TAG_PRESENTED: Final = f"{DOMAIN}_tag_presented"
+EVENT_SECURITY_EVENT: Final = f"{DOMAIN}_security_event"
 
 DEFAULT_HOST: Final = "0.0.0.0"  # noqa: S104 - chargers reach us over the LAN
 DEFAULT_PORT: Final = 9000

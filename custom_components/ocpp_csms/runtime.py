@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 import logging
 from types import MappingProxyType
@@ -17,19 +18,27 @@ from homeassistant.helpers import (
     device_registry as dr,
     discovery_flow,
     entity_registry as er,
+    issue_registry as ir,
 )
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import slugify
 
 from .const import (
+    AUTH_FAILURE_REPAIR_THRESHOLD,
+    CONF_CAFILE,
+    CONF_CERTFILE,
     CONF_CHARGER_ID,
     CONF_FIRMWARE_VERSION,
     CONF_HUB_ENTRY_ID,
+    CONF_KEYFILE,
     CONF_MODEL,
     CONF_OCPP_VERSION,
+    CONF_PASSWORD,
+    CONF_PREVIOUS_PASSWORD,
     CONF_SERIAL_NUMBER,
     CONF_VENDOR,
     DOMAIN,
+    EVENT_SECURITY_EVENT,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
     EVENT_TAG_PRESENTED,
@@ -42,8 +51,15 @@ from .const import (
 from .csms.central import CentralSystem
 from .csms.const import OcppVersion
 from .csms.model import BootInfo, RegistrationStatus
+from .csms.security import TlsFiles, new_password
 from .csms.server import CsmsServer
-from .csms.tracker import ChargerEvent, SessionEnded, SessionStarted, TagPresented
+from .csms.tracker import (
+    ChargerEvent,
+    SecurityEvent,
+    SessionEnded,
+    SessionStarted,
+    TagPresented,
+)
 from .store import ChargerStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,11 +88,41 @@ def charger_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     }
 
 
+def charger_credentials(entry: ConfigEntry) -> dict[str, tuple[str, ...]]:
+    """Return each accepted charger's valid passwords (current first)."""
+    return {
+        charger_id: tuple(
+            password
+            for password in (
+                sub.data.get(CONF_PASSWORD),
+                sub.data.get(CONF_PREVIOUS_PASSWORD),
+            )
+            if password
+        )
+        for charger_id, sub in charger_subentries(entry).items()
+    }
+
+
+def tls_files(hass: HomeAssistant, data: Mapping[str, Any]) -> TlsFiles | None:
+    """Return the TLS files of a hub, resolved inside the HA config folder."""
+    if not data.get(CONF_CERTFILE) or not data.get(CONF_KEYFILE):
+        return None
+    cafile = data.get(CONF_CAFILE)
+    return TlsFiles(
+        certfile=hass.config.path(data[CONF_CERTFILE]),
+        keyfile=hass.config.path(data[CONF_KEYFILE]),
+        cafile=hass.config.path(cafile) if cafile else None,
+    )
+
+
 def charger_subentry_data(
-    charger_id: str, info: BootInfo | None, version: OcppVersion | None
+    charger_id: str,
+    info: BootInfo | None,
+    version: OcppVersion | None,
+    password: str,
 ) -> dict[str, Any]:
     """Return what a charger subentry stores about the charger."""
-    data: dict[str, Any] = {CONF_CHARGER_ID: charger_id}
+    data: dict[str, Any] = {CONF_CHARGER_ID: charger_id, CONF_PASSWORD: password}
     if info is not None:
         data |= {
             CONF_VENDOR: info.vendor,
@@ -108,6 +154,47 @@ class HubBridge:
         self._store = store
         # EVSEs that have entities; a new one makes the platforms add some.
         self.known_evses: set[tuple[str, int]] = set()
+        self._auth_failures: dict[str, int] = {}
+
+    @callback
+    def charger_auth_failed(self, charger_id: str, reason: str) -> None:
+        """Ask the user to act once a charger keeps failing to authenticate."""
+        count = self._auth_failures.get(charger_id, 0) + 1
+        self._auth_failures[charger_id] = count
+        if count == AUTH_FAILURE_REPAIR_THRESHOLD:
+            ir.async_create_issue(
+                self._hass,
+                DOMAIN,
+                f"auth_failed_{self._entry.entry_id}_{charger_id}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="auth_failed",
+                translation_placeholders={
+                    "charger_id": charger_id,
+                    "reason": reason,
+                    "count": str(count),
+                },
+            )
+
+    @callback
+    def charger_authenticated(self, charger_id: str, password: str | None) -> None:
+        """Clear failure counts; retire an old password once the new one works."""
+        if self._auth_failures.pop(charger_id, 0) >= AUTH_FAILURE_REPAIR_THRESHOLD:
+            ir.async_delete_issue(
+                self._hass, DOMAIN, f"auth_failed_{self._entry.entry_id}_{charger_id}"
+            )
+        subentry = charger_subentries(self._entry).get(charger_id)
+        if (
+            password is not None
+            and subentry is not None
+            and CONF_PREVIOUS_PASSWORD in subentry.data
+            and password == subentry.data[CONF_PASSWORD]
+        ):
+            data = dict(subentry.data)
+            del data[CONF_PREVIOUS_PASSWORD]
+            self._hass.config_entries.async_update_subentry(
+                self._entry, subentry, data=data
+            )
 
     @callback
     def evse_changed(self, charger_id: str, evse_id: int) -> None:
@@ -218,6 +305,31 @@ class HubBridge:
                         "stop_reason": summary.stop_reason,
                     },
                 )
+            case SecurityEvent():
+                self._hass.bus.async_fire(
+                    EVENT_SECURITY_EVENT,
+                    base
+                    | {
+                        "type": event.kind,
+                        "timestamp": event.timestamp.isoformat(),
+                        "tech_info": event.tech_info,
+                        "critical": event.critical,
+                    },
+                )
+                if event.critical:
+                    ir.async_create_issue(
+                        self._hass,
+                        DOMAIN,
+                        f"security_event_{self._entry.entry_id}_{charger_id}",
+                        is_fixable=False,
+                        severity=ir.IssueSeverity.CRITICAL,
+                        translation_key="security_event",
+                        translation_placeholders={
+                            "charger_id": charger_id,
+                            "type": event.kind,
+                            "tech_info": event.tech_info or "-",
+                        },
+                    )
             case TagPresented():
                 self._hass.bus.async_fire(
                     EVENT_TAG_PRESENTED,
@@ -267,8 +379,15 @@ class HubBridge:
             return
         if status is not RegistrationStatus.ACCEPTED:
             return
-        data = charger_subentry_data(charger_id, info, version)
         subentry = charger_subentries(self._entry).get(charger_id)
+        data = charger_subentry_data(
+            charger_id,
+            info,
+            version,
+            subentry.data[CONF_PASSWORD] if subentry else new_password(),
+        )
+        if subentry is not None and CONF_PREVIOUS_PASSWORD in subentry.data:
+            data[CONF_PREVIOUS_PASSWORD] = subentry.data[CONF_PREVIOUS_PASSWORD]
         if subentry is None:
             # Accepted automatically: record it as if the user had accepted.
             self._hass.config_entries.async_add_subentry(

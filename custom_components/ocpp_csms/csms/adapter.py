@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from .meter import parse_time
 from .model import AuthorizationStatus, BootInfo, RegistrationStatus
-from .tracker import ChargerTracker
+from .tracker import ChargerTracker, utc_now
 
 type ActionHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -51,6 +52,17 @@ class VersionAdapter:
 
     async def acknowledge(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Accept a notification that needs no more than an empty answer."""
+        return {}
+
+    async def security_event_notification(
+        self, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Record a security event (same payload in 1.6 and 2.x)."""
+        self._host.tracker.security_event(
+            payload["type"],
+            parse_time(payload["timestamp"]) or utc_now(),
+            payload.get("techInfo"),
+        )
         return {}
 
     async def data_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -67,6 +67,12 @@ class CsmsListener(TrackerListener, Protocol):
     ) -> None:
         """Handle a BootNotification that was answered with ``status``."""
 
+    def charger_auth_failed(self, charger_id: str, reason: str) -> None:
+        """Handle a refused connection attempt (wrong password, certificate)."""
+
+    def charger_authenticated(self, charger_id: str, password: str | None) -> None:
+        """Handle a successful authentication (password None: certificate)."""
+
 
 class CentralSystem:
     """Accepted chargers, live connections and the onboarding decisions."""
@@ -83,6 +89,9 @@ class CentralSystem:
         self._listener = listener
         self._accepted: set[str] = set(accepted)
         self._trackers: dict[str, ChargerTracker] = {}
+        # Valid Basic-auth passwords per charger (current first, then the one
+        # being rotated out), kept up to date by the integration.
+        self.credentials: dict[str, tuple[str, ...]] = {}
         for charger_id, data in (restored or {}).items():
             self.tracker(charger_id).restore(data)
         self._connections: dict[str, ChargerConnection] = {}
@@ -108,6 +117,20 @@ class CentralSystem:
             for charger_id, tracker in self._trackers.items()
             if charger_id in self._accepted
         }
+
+    def passwords(self, charger_id: str) -> tuple[str, ...]:
+        """Return the passwords an accepted charger may use."""
+        if charger_id not in self._accepted:
+            return ()
+        return self.credentials.get(charger_id, ())
+
+    def auth_failed(self, charger_id: str, reason: str) -> None:
+        """Report a refused connection attempt."""
+        self._listener.charger_auth_failed(charger_id, reason)
+
+    def authenticated(self, charger_id: str, password: str | None) -> None:
+        """Report a successful authentication."""
+        self._listener.charger_authenticated(charger_id, password)
 
     def authorize(self, id_tag: str) -> AuthorizationStatus:
         """Answer an id tag under the configured policy."""

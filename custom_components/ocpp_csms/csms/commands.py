@@ -96,6 +96,29 @@ class ChargerCommands:
                 "UnlockConnector", {"evseId": evse_id, "connectorId": 1}
             )
 
+    async def set_password(self, password: str) -> None:
+        """Give the charger a new Basic-auth password (security profiles 1-2)."""
+        if self._v16:
+            await self._request(
+                "ChangeConfiguration", {"key": "AuthorizationKey", "value": password}
+            )
+            return
+        result = await self._session.call(
+            "SetVariables",
+            {
+                "setVariableData": [
+                    {
+                        "attributeValue": password,
+                        "component": {"name": "SecurityCtrlr"},
+                        "variable": {"name": "BasicAuthPassword"},
+                    }
+                ]
+            },
+        )
+        status = result["setVariableResult"][0]["attributeStatus"]
+        if status not in _OK:
+            raise CommandRejectedError("SetVariables", status)
+
     async def set_default_limit(self, evse_id: int, amps: float) -> None:
         """Install a TxDefaultProfile limiting an EVSE (0 = all) to ``amps``."""
         await self._set_profile(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 import logging
+import ssl
 from typing import cast
 from urllib.parse import unquote, urlsplit
 
@@ -16,6 +17,12 @@ from websockets.typing import Subprotocol
 
 from .central import CentralSystem
 from .const import SUBPROTOCOLS, OcppVersion
+from .security import (
+    SecurityProfile,
+    basic_credentials,
+    certificate_common_name,
+    password_matches,
+)
 from .validation import load_schemas
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +39,9 @@ class ServerConfig:
     ping_timeout: float | None = 60.0
     max_frame_size: int = 256 * 1024
     max_connections: int = 1000
+    security_profile: SecurityProfile = SecurityProfile.NONE
+    # Built by security.server_ssl_context (file I/O, so outside the loop).
+    ssl_context: ssl.SSLContext | None = None
 
 
 def charger_id_from_path(path: str) -> str:
@@ -78,6 +88,7 @@ class CsmsServer:
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
             max_size=self.config.max_frame_size,
+            ssl=self.config.ssl_context,
         )
         _LOGGER.info(
             "OCPP server listening on %s:%s", self.config.host or "*", self.port
@@ -127,6 +138,17 @@ class CsmsServer:
                 + ", ".join(version.value for version in SUBPROTOCOLS)
                 + "\n",
             )
+        if (failure := self._authenticate(connection, request, charger_id)) is not None:
+            _LOGGER.warning(
+                "Refused %s from %s: %s",
+                charger_id,
+                connection.remote_address,
+                failure,
+            )
+            self._central.auth_failed(charger_id, failure)
+            response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+            response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
+            return response
         if len(self._central.connected_ids) >= self.config.max_connections:
             _LOGGER.warning(
                 "Refused %s: connection limit (%s) reached",
@@ -136,6 +158,35 @@ class CsmsServer:
             return connection.respond(
                 HTTPStatus.SERVICE_UNAVAILABLE, "Too many connections\n"
             )
+        return None
+
+    def _authenticate(
+        self, connection: ServerConnection, request: Request, charger_id: str
+    ) -> str | None:
+        """Return why the charger may not connect, or None when it may."""
+        profile = self.config.security_profile
+        if profile is SecurityProfile.TLS_CLIENT_CERT:
+            common_name = certificate_common_name(
+                connection.transport.get_extra_info("peercert")
+            )
+            if common_name != charger_id:
+                return f"client certificate is for {common_name!r}"
+            self._central.authenticated(charger_id, None)
+            return None
+        if not profile.uses_password:
+            return None
+        credentials = basic_credentials(request.headers.get("Authorization"))
+        if credentials is None:
+            return "no Basic auth credentials"
+        user, password = credentials
+        if user != charger_id:
+            return f"Basic auth user {user!r} is not the charger id"
+        accepted = self._central.passwords(charger_id)
+        if not accepted:
+            return "not an accepted charger"
+        if not password_matches(password, accepted):
+            return "wrong password"
+        self._central.authenticated(charger_id, password)
         return None
 
     @staticmethod

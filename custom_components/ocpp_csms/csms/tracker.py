@@ -60,7 +60,26 @@ class TagPresented:
     evse_id: int | None = None
 
 
-type ChargerEvent = SessionStarted | SessionEnded | TagPresented
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SecurityEvent:
+    """A SecurityEventNotification from the charger."""
+
+    kind: str
+    timestamp: datetime
+    tech_info: str | None = None
+
+    @property
+    def critical(self) -> bool:
+        """Return True for the events the OCPP 2.0.1 list marks critical."""
+        return self.kind in CRITICAL_SECURITY_EVENTS
+
+
+# OCPP 2.0.1 Part 2 Appendix 1: the security events marked critical.
+CRITICAL_SECURITY_EVENTS = frozenset(
+    {"SecurityLogWasCleared", "MemoryExhaustion", "TamperDetectionActivated"}
+)
+
+type ChargerEvent = SessionStarted | SessionEnded | TagPresented | SecurityEvent
 
 
 class TrackerListener(Protocol):
@@ -312,6 +331,15 @@ class ChargerTracker:
         self._listener.charger_event(
             self.charger_id,
             TagPresented(id_tag=id_tag, status=status, evse_id=evse_id),
+        )
+
+    def security_event(
+        self, kind: str, timestamp: datetime, tech_info: str | None
+    ) -> None:
+        """Report a security event the charger sent."""
+        self._listener.charger_event(
+            self.charger_id,
+            SecurityEvent(kind=kind, timestamp=timestamp, tech_info=tech_info),
         )
 
     # ------------------------------------------------------ persistence

@@ -48,6 +48,7 @@ class V16Adapter(VersionAdapter):
             "MeterValues": self.meter_values,
             "StartTransaction": self.start_transaction,
             "StatusNotification": self.status_notification,
+            "SecurityEventNotification": self.security_event_notification,
             "StopTransaction": self.stop_transaction,
         }
 

@@ -92,7 +92,7 @@ class V201Adapter(VersionAdapter):
             "MeterValues": self.meter_values,
             "NotifyEvent": self.acknowledge,
             "NotifyReport": self.notify_report,
-            "SecurityEventNotification": self.acknowledge,
+            "SecurityEventNotification": self.security_event_notification,
             "StatusNotification": self.status_notification,
             "TransactionEvent": self.transaction_event,
         }
