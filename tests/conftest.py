@@ -87,13 +87,9 @@ async def start_simulator(
     async def _start(
         charger_id: str = "CP_1", ocpp_version: str = "2.0.1", **kwargs: Any
     ) -> ChargePointSimulator:
+        kwargs.setdefault("url", f"ws://127.0.0.1:{hub_port}")
         sim = ChargePointSimulator(
-            SimulatorConfig(
-                charger_id=charger_id,
-                url=f"ws://127.0.0.1:{hub_port}",
-                ocpp_version=ocpp_version,
-                **kwargs,
-            )
+            SimulatorConfig(charger_id=charger_id, ocpp_version=ocpp_version, **kwargs)
         )
         started.append(sim)
         await sim.start()

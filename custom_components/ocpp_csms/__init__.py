@@ -8,9 +8,11 @@ import ssl
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.typing import ConfigType
 
+from .actions import async_setup_actions
 from .const import (
     AUTH_ACCEPT_ALL,
     CONF_ALLOWED_TAGS,
@@ -44,6 +46,15 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
     Platform.SWITCH,
 ]
+
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions once."""
+    async_setup_actions(hass)
+    return True
 
 
 def _central_config(entry: OcppCsmsConfigEntry) -> CentralConfig:

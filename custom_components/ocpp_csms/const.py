@@ -23,8 +23,8 @@ CONF_SECURITY_PROFILE: Final = "security_profile"
 CONF_CERTFILE: Final = "certfile"
 CONF_KEYFILE: Final = "keyfile"
 CONF_CAFILE: Final = "cafile"
-CONF_PASSWORD: Final = "password"  # noqa: S105 - a key name
-CONF_PREVIOUS_PASSWORD: Final = "previous_password"  # noqa: S105
+CONF_PASSWORD: Final = "password"
+CONF_PREVIOUS_PASSWORD: Final = "previous_password"
 
 # Consecutive refused connection attempts before we ask the user to act.
 AUTH_FAILURE_REPAIR_THRESHOLD: Final = 5
