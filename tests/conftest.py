@@ -16,11 +16,24 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ocpp_csms.const import (
     CONF_AUTO_ACCEPT,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_MAX_CONNECTIONS,
+    CONF_MAX_FRAME_SIZE,
+    CONF_PING_INTERVAL,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_PING_INTERVAL,
     DOMAIN,
 )
 
 if TYPE_CHECKING:
     from simulator import ChargePointSimulator
+
+
+TRANSPORT_DEFAULTS = {
+    CONF_PING_INTERVAL: DEFAULT_PING_INTERVAL,
+    CONF_MAX_FRAME_SIZE: DEFAULT_MAX_FRAME_SIZE,
+    CONF_MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
+}
 
 
 @pytest.fixture(autouse=True)

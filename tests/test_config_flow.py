@@ -33,7 +33,7 @@ from custom_components.ocpp_csms.const import (
     SUBENTRY_CHARGER,
 )
 
-from .conftest import free_port
+from .conftest import TRANSPORT_DEFAULTS, free_port
 
 
 async def _start_user_flow(hass: HomeAssistant) -> str:
@@ -191,17 +191,22 @@ async def test_options_flow_applies_without_reload(
             CONF_AUTHORIZATION: AUTH_LISTED_TAGS,
             CONF_ALLOWED_TAGS: [" CARD1 ", "CARD2", "", "CARD1"],
             CONF_REMOTE_ID_TAG: "HA",
-        },
+        }
+        | TRANSPORT_DEFAULTS,
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert loaded_hub.options == {
-        CONF_HEARTBEAT_INTERVAL: 90,
-        CONF_AUTO_ACCEPT: True,
-        CONF_AUTHORIZATION: AUTH_LISTED_TAGS,
-        CONF_ALLOWED_TAGS: ["CARD1", "CARD2"],
-        CONF_REMOTE_ID_TAG: "HA",
-    }
+    assert (
+        loaded_hub.options
+        == {
+            CONF_HEARTBEAT_INTERVAL: 90,
+            CONF_AUTO_ACCEPT: True,
+            CONF_AUTHORIZATION: AUTH_LISTED_TAGS,
+            CONF_ALLOWED_TAGS: ["CARD1", "CARD2"],
+            CONF_REMOTE_ID_TAG: "HA",
+        }
+        | TRANSPORT_DEFAULTS
+    )
     assert loaded_hub.runtime_data.server is server
     assert central.config.heartbeat_interval == 90
     assert central.config.auto_accept is True

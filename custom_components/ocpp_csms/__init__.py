@@ -19,8 +19,14 @@ from .const import (
     CONF_AUTHORIZATION,
     CONF_AUTO_ACCEPT,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_MAX_CONNECTIONS,
+    CONF_MAX_FRAME_SIZE,
+    CONF_PING_INTERVAL,
     CONF_SECURITY_PROFILE,
     DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_PING_INTERVAL,
     DOMAIN,
     signal_new_charger,
 )
@@ -55,6 +61,18 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions once."""
     async_setup_actions(hass)
     return True
+
+
+def _transport_options(entry: OcppCsmsConfigEntry) -> dict[str, int]:
+    """Return the server's transport limits (fixed while it runs)."""
+    defaults = {
+        CONF_PING_INTERVAL: DEFAULT_PING_INTERVAL,
+        CONF_MAX_FRAME_SIZE: DEFAULT_MAX_FRAME_SIZE,
+        CONF_MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
+    }
+    return {
+        key: int(entry.options.get(key, default)) for key, default in defaults.items()
+    }
 
 
 def _central_config(entry: OcppCsmsConfigEntry) -> CentralConfig:
@@ -101,12 +119,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
             translation_key="invalid_tls",
             translation_placeholders={"error": str(err)},
         ) from err
+    transport = _transport_options(entry)
+    ping = transport[CONF_PING_INTERVAL] or None
     server = CsmsServer(
         ServerConfig(
             host=entry.data[CONF_HOST],
             port=entry.data[CONF_PORT],
             security_profile=profile,
             ssl_context=ssl_context,
+            # A charger silent for two ping intervals is gone (NAT, power).
+            ping_interval=ping,
+            ping_timeout=ping,
+            max_frame_size=transport[CONF_MAX_FRAME_SIZE],
+            max_connections=transport[CONF_MAX_CONNECTIONS],
         ),
         central,
     )
@@ -122,7 +147,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
             },
         ) from err
     entry.runtime_data = OcppCsmsRuntime(
-        central=central, server=server, bridge=bridge, store=store, accepted=accepted
+        central=central,
+        server=server,
+        bridge=bridge,
+        store=store,
+        accepted=accepted,
+        server_options=transport,
     )
     for charger_id, subentry in charger_subentries(entry).items():
         bridge.update_device(charger_id, subentry.subentry_id, None)
@@ -148,6 +178,10 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
 async def _async_entry_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
     """Apply option changes and accepted/removed chargers without a reload."""
     runtime = entry.runtime_data
+    if _transport_options(entry) != runtime.server_options:
+        # Transport limits are fixed when the server starts.
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
     new_config = _central_config(entry)
     # Replaced as a whole: the core reads it on every decision.
     runtime.central.config = new_config

@@ -41,13 +41,19 @@ from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_HUB_ENTRY_ID,
     CONF_KEYFILE,
+    CONF_MAX_CONNECTIONS,
+    CONF_MAX_FRAME_SIZE,
     CONF_MODEL,
     CONF_OCPP_VERSION,
+    CONF_PING_INTERVAL,
     CONF_REMOTE_ID_TAG,
     CONF_SECURITY_PROFILE,
     CONF_VENDOR,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HOST,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
     DEFAULT_REMOTE_ID_TAG,
     DOMAIN,
@@ -326,6 +332,15 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 vol.Required(CONF_REMOTE_ID_TAG): vol.All(
                     cv.string, vol.Length(min=1, max=20)
                 ),
+                vol.Required(CONF_PING_INTERVAL): vol.All(
+                    vol.Coerce(int), vol.Range(min=0, max=3600)
+                ),
+                vol.Required(CONF_MAX_FRAME_SIZE): vol.All(
+                    vol.Coerce(int), vol.Range(min=4096, max=16 * 1024 * 1024)
+                ),
+                vol.Required(CONF_MAX_CONNECTIONS): vol.All(
+                    vol.Coerce(int), vol.Range(min=1, max=100_000)
+                ),
             }
         )
         return self.async_show_form(
@@ -338,6 +353,9 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_AUTHORIZATION: AUTH_ACCEPT_ALL,
                     CONF_ALLOWED_TAGS: [],
                     CONF_REMOTE_ID_TAG: DEFAULT_REMOTE_ID_TAG,
+                    CONF_PING_INTERVAL: DEFAULT_PING_INTERVAL,
+                    CONF_MAX_FRAME_SIZE: DEFAULT_MAX_FRAME_SIZE,
+                    CONF_MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
                 }
                 | dict(self.config_entry.options),
             ),

@@ -26,6 +26,13 @@ CONF_CAFILE: Final = "cafile"
 CONF_PASSWORD: Final = "password"
 CONF_PREVIOUS_PASSWORD: Final = "previous_password"
 
+CONF_PING_INTERVAL: Final = "ping_interval"
+CONF_MAX_FRAME_SIZE: Final = "max_frame_size"
+CONF_MAX_CONNECTIONS: Final = "max_connections"
+DEFAULT_PING_INTERVAL: Final = 60
+DEFAULT_MAX_FRAME_SIZE: Final = 256 * 1024
+DEFAULT_MAX_CONNECTIONS: Final = 1000
+
 # Consecutive refused connection attempts before we ask the user to act.
 AUTH_FAILURE_REPAIR_THRESHOLD: Final = 5
 

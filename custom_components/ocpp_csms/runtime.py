@@ -74,6 +74,8 @@ class OcppCsmsRuntime:
     bridge: HubBridge
     store: ChargerStore
     accepted: set[str] = field(default_factory=set)
+    # Transport options the server was started with (a change reloads).
+    server_options: dict[str, Any] = field(default_factory=dict)
 
 
 type OcppCsmsConfigEntry = ConfigEntry[OcppCsmsRuntime]
