@@ -22,7 +22,7 @@ class ValueKind(StrEnum):
     STRING = "string"
     MEMBER_LIST = "MemberList"
     OPTION_LIST = "OptionList"
-    PASSWORD = "passwordString"  # noqa: S105 - a data type name, not a secret
+    PASSWORD = "passwordString"
 
 
 def valid_value(kind: ValueKind, value: str, options: tuple[str, ...]) -> bool:
