@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
+import re
 
 import yaml
 
@@ -120,3 +121,32 @@ def test_simulator_shares_no_code_with_integration() -> None:
     for path in (ROOT / "simulator").rglob("*.py"):
         for module in _imports(path):
             assert "custom_components" not in module, f"{path}: {module}"
+
+
+def _readme_row(title: str) -> list[set[str]]:
+    """Return the action names in each version column of a README table row."""
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith(f"| {title} |"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")[1:]]
+            return [{name.strip() for name in cell.split(",")} for cell in cells]
+    raise AssertionError(f"README has no row {title!r}")
+
+
+def test_readme_features_match_handlers() -> None:
+    """The supported-features table lists exactly the actions we handle/send."""
+    from custom_components.ocpp_csms.csms.v16 import V16Adapter
+    from custom_components.ocpp_csms.csms.v201 import V201Adapter
+
+    handled_v16, handled_v201, handled_v21 = _readme_row("Charger → CSMS handled")
+    assert handled_v16 == set(V16Adapter(None).handlers)  # type: ignore[arg-type]
+    assert handled_v201 == set(V201Adapter(None).handlers)  # type: ignore[arg-type]
+    assert handled_v21 == {"as 2.0.1"}
+
+    sent_v16, sent_v201, _ = _readme_row("CSMS → charger sent")
+    source = "".join(
+        (PACKAGE / "csms" / name).read_text() for name in ("commands.py", "central.py")
+    )
+    sent_in_code = set(re.findall(r'"([A-Z][A-Za-z]+)",\s*\{', source)) | set(
+        re.findall(r'_request\(\s*"([A-Z][A-Za-z]+)"', source)
+    )
+    assert sent_v16 | sent_v201 == sent_in_code

@@ -1,0 +1,1 @@
+"""Independent OCPP conformance suite (strict ocpp-rpc + typed-ocpp, GUIDE §5)."""
