@@ -243,6 +243,19 @@ async def test_auto_accept(core: Core) -> None:
         ("ocpp1.6", '[2, "m1", "NoSuchAction", {}]', [4, "m1", "NotImplemented"]),
         # Known to OCPP but not something a charger sends us.
         ("ocpp1.6", '[2, "m1", "ClearCache", {}]', [4, "m1", "NotSupported"]),
+        # A 2.1-only action we do not support; unknown to 2.0.1.
+        (
+            "ocpp2.1",
+            '[2, "m1", "NotifyPriorityCharging", '
+            '{"transactionId": "T", "activated": true}]',
+            [4, "m1", "NotSupported"],
+        ),
+        (
+            "ocpp2.0.1",
+            '[2, "m1", "NotifyPriorityCharging", '
+            '{"transactionId": "T", "activated": true}]',
+            [4, "m1", "NotImplemented"],
+        ),
         (
             "ocpp1.6",
             '[2, "m1", "BootNotification", {"chargePointVendor": "A"}]',
