@@ -112,8 +112,8 @@ class StationAvailableSwitch(ChargerEntity, SwitchEntity):
 
     @property
     def is_on(self) -> bool:
-        """Return False when the station reports Unavailable."""
-        return self.charger.station_status is not ConnectorStatus.UNAVAILABLE
+        """Return False when the station (or all of its EVSEs) is unavailable."""
+        return self.charger.operative
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Make the charger operative."""

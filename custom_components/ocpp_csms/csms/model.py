@@ -150,9 +150,20 @@ class ChargerState:
 
     charger_id: str
     boot: BootInfo | None = None
-    station_status: ConnectorStatus = ConnectorStatus.UNAVAILABLE
+    # None until reported: 2.x stations report per EVSE only.
+    station_status: ConnectorStatus | None = None
     station_error_code: str | None = None
     evses: dict[int, EvseState] = field(default_factory=dict)
+
+    @property
+    def operative(self) -> bool:
+        """Return True unless the station (or every EVSE) is unavailable."""
+        if self.station_status is not None:
+            return self.station_status is not ConnectorStatus.UNAVAILABLE
+        return any(
+            evse.status is not ConnectorStatus.UNAVAILABLE
+            for evse in self.evses.values()
+        )
 
     def evse(self, evse_id: int) -> EvseState:
         """Return (creating on first mention) the EVSE with this id."""
