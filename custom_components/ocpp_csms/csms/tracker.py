@@ -148,6 +148,9 @@ class ChargerTracker:
             evse.error_code = error_code
             if plugged_in is not None:
                 evse.plugged_in = plugged_in
+            if self.state.station_status is None:
+                # The station's availability is derived from its EVSEs.
+                self._listener.evse_changed(self.charger_id, STATION)
         self._listener.evse_changed(self.charger_id, evse_id)
 
     # ----------------------------------------------------------- meters
