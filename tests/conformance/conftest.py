@@ -15,3 +15,11 @@ HEARTBEAT_INTERVAL = 300
 def hub_options() -> dict[str, Any]:
     """Accept every charger unless a test is about acceptance itself."""
     return {CONF_HEARTBEAT_INTERVAL: HEARTBEAT_INTERVAL, CONF_AUTO_ACCEPT: True}
+
+
+# Parametrize ``hub_options`` with this (ids=["manual"]) where acceptance is
+# what the test is about: unknown chargers then stay Pending until accepted.
+MANUAL_ACCEPT: dict[str, Any] = {
+    CONF_HEARTBEAT_INTERVAL: HEARTBEAT_INTERVAL,
+    CONF_AUTO_ACCEPT: False,
+}

@@ -3,19 +3,20 @@
 // scenario against the CSMS and judges every frame with independent
 // validators (ocpp-rpc strict mode while running, typed-ocpp afterwards).
 //
-// Usage: node driver.mjs '<scenario JSON>'
-//   scenario = {url, timeout_ms?, defaults?, steps: [...]}
+// Usage: node driver.mjs < input
+//   input line 1: the scenario {url, timeout_ms?, auto_reply?, defaults?, steps}
+//   later lines: names awaited by "signal" steps (one per line)
 // Output (stdout, one JSON object per line):
 //   {"checkpoint": name, "vars": {...}}   at every "checkpoint" step
 //   {"ok": bool, "steps": [...], "frames": [...], "violations": [...], ...}
 //                                         once, last; the process then exits 0
-// Input (stdin, one word per line): names awaited by "signal" steps.
 //
 // Steps (all waits are bounded by timeout_ms, default 5000):
 //   connect    {conn, identity, protocols, path?, expect?: {protocol} | {refused: status}}
 //   call       {conn?, action, payload, expect?: {result} | {error}, save?: {var: path}}
-//   raw        {conn?, frame | frames | text, expect?: {error, result, id, silent, equals}, save_reply?}
-//   wait_call  {conn?, action, expect?: {payload}, reply | error | hold, save?}
+//   raw        {conn?, frame | frames | text, expect?: {error, result, any, id, silent, none, equals}, save_reply?}
+//   wait_call  {conn?, action ("*" = any), expect?: {payload}, reply | error | hold, save?}
+//   expect_no_call {conn?}                      no CSMS call is waiting unanswered
 //   answer     {conn?, ref, reply | error}      answers a call held by wait_call
 //   checkpoint {name}                           tells the test where we are
 //   signal     {name}                           waits for the test to say `name`
@@ -32,7 +33,15 @@ import { EventEmitter } from 'node:events';
 import { OCPP16, OCPP20, OCPP21 } from 'typed-ocpp';
 
 const require = createRequire(import.meta.url);
-const { RPCClient, createRPCError, NOREPLY } = require('ocpp-rpc');
+const { RPCClient, createRPCError, createValidator, NOREPLY } = require('ocpp-rpc');
+
+// ocpp-rpc 2.2.1 bundles the 2.1 schemas with ids "urn:<Action>Request" /
+// "urn:<Action>Response" but looks them up as "urn:<Action>.req" / ".conf",
+// so its own 2.1 strict mode fails every call. Same schemas, ids renamed.
+const OCPP21_VALIDATOR = createValidator('ocpp2.1', require('ocpp-rpc/lib/schemas/ocpp2_1.json').map((schema) => ({
+  ...schema,
+  $id: schema.$id.replace(/Request$/, '.req').replace(/Response$/, '.conf'),
+})));
 
 const STRICT_PROTOCOLS = ['ocpp1.6', 'ocpp2.0.1', 'ocpp2.1'];
 const TYPED = { 'ocpp1.6': OCPP16, 'ocpp2.0.1': OCPP20, 'ocpp2.1': OCPP21 };
@@ -61,7 +70,7 @@ const TYPED_SYNONYMS = { OccurenceConstraintViolation: 'OccurrenceConstraintViol
 const MAX_ID = 36;
 const DEFAULT_TIMEOUT = 5000;
 
-const scenario = JSON.parse(process.argv[2] ?? '{}');
+let scenario = {};
 const started = Date.now();
 const bus = new EventEmitter();
 bus.setMaxListeners(0);
@@ -212,6 +221,7 @@ const ops = {
       identity: step.identity,
       protocols,
       strictMode: strict.length ? strict : false,
+      strictModeValidators: [OCPP21_VALIDATOR],
       reconnect: false,
       pingIntervalMs: 0,
       callTimeoutMs: step.timeout_ms ?? DEFAULT_TIMEOUT,
@@ -290,6 +300,7 @@ const ops = {
     try { texts.forEach((text) => conn.client.sendRaw(text)); } finally { conn.sendingRaw = false; }
     const expect = subst(step.expect ?? {});
     const timeout = step.timeout_ms ?? DEFAULT_TIMEOUT;
+    if (expect.none) return { sent: texts.length };
     if (expect.silent) {
       // No answer must come: the answer to a probe that follows on the same
       // socket proves nothing was sent in between (frames stay in order).
@@ -322,7 +333,7 @@ const ops = {
     const timeout = step.timeout_ms ?? DEFAULT_TIMEOUT;
     for (;;) {
       const entry = await until(() => conn.inbox.shift(), timeout, `a ${step.action} call from the CSMS`);
-      if (entry.method !== step.action) {
+      if (step.action !== '*' && entry.method !== step.action) {
         // Not what this step waits for: answer as the scenario's defaults say
         // (a charger may not implement it) and keep waiting.
         const fallback = (scenario.defaults ?? {})[entry.method] ?? { error: 'NotImplemented' };
@@ -338,8 +349,14 @@ const ops = {
         respond(entry, subst(step));
       }
       if (problem) throw new Error(`${step.action} payload ${problem}`);
-      return { messageId: entry.messageId, params: entry.params };
+      return { method: entry.method, messageId: entry.messageId, params: entry.params };
     }
+  },
+
+  async expect_no_call(step) {
+    const conn = openConn(step.conn);
+    if (conn.inbox.length) throw new Error(`unexpected CSMS call(s): ${conn.inbox.map((e) => e.method).join(', ')}`);
+    return {};
   },
 
   async answer(step) {
@@ -398,6 +415,7 @@ function judgeReply(step, reply) {
   const expect = subst(step.expect ?? {});
   const out = type === 3 ? { id, result: reply.parsed[2] } : { id, error: reply.parsed[2], description: reply.parsed[3] };
   if (step.save_reply) vars[step.save_reply] = reply.parsed.slice(2);
+  if (expect.any) return out;
   if (expect.equals !== undefined) {
     const problem = mismatch(reply.parsed.slice(2), vars[expect.equals]);
     if (problem) throw new Error(`answer differs from ${expect.equals}: ${problem}`);
@@ -536,8 +554,18 @@ function findCall(reply, index) {
 
 async function main() {
   const rl = createInterface({ input: process.stdin });
-  rl.on('line', (line) => { signals.push(line.trim()); changed(); });
+  let first = true;
+  const loaded = new Promise((resolve) => {
+    rl.on('line', (line) => {
+      if (first) { first = false; scenario = JSON.parse(line); resolve(); return; }
+      signals.push(line.trim());
+      changed();
+    });
+  });
+  rl.on('close', () => { if (first) { first = false; signals.push(null); } changed(); });
   rl.on('error', () => {});
+  await Promise.race([loaded, until(() => signals.includes(null), 10_000, 'the scenario on stdin')]);
+  if (first || scenario.url === undefined) throw new Error('no scenario on stdin');
   const deadline = setTimeout(() => finish('scenario timed out'), scenario.timeout_ms ?? 30_000);
   for (const [i, raw] of (scenario.steps ?? []).entries()) {
     const t0 = Date.now();

@@ -137,13 +137,17 @@ class Driver:
         self._proc = await asyncio.create_subprocess_exec(
             _node(),
             str(DRIVER),
-            json.dumps(scenario),
             cwd=REPO,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             limit=LINE_LIMIT,
         )
+        # The scenario goes in as the first stdin line (argv is limited to
+        # 128 KiB per argument; frames for size limits are bigger).
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(scenario).encode() + b"\n")
+        await self._proc.stdin.drain()
         return self
 
     async def __aexit__(self, *exc: object) -> None:

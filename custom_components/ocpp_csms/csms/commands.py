@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .const import OcppVersion
 from .errors import CallFailedError
+from .profiles import (
+    ChargingProfile,
+    CompositeSchedule,
+    ProfileKind,
+    ProfilePurpose,
+    RateUnit,
+    SchedulePeriod,
+    clear_profile_request,
+    composite_request,
+    parse_composite,
+    set_profile_request,
+)
 from .session import Session
 
 # Our own charging profile ids, distinct per purpose and EVSE, so we replace
@@ -121,81 +134,61 @@ class ChargerCommands:
 
     async def set_default_limit(self, evse_id: int, amps: float) -> None:
         """Install a TxDefaultProfile limiting an EVSE (0 = all) to ``amps``."""
-        await self._set_profile(
+        await self.set_profile(
             evse_id,
-            profile_id=DEFAULT_LIMIT_PROFILE_BASE + evse_id,
-            stack_level=0,
-            purpose="TxDefaultProfile",
-            amps=amps,
-            transaction_id=None,
+            _constant(
+                DEFAULT_LIMIT_PROFILE_BASE + evse_id, 0, ProfilePurpose.TX_DEFAULT, amps
+            ),
         )
 
     async def pause(self, evse_id: int, transaction_id: str) -> None:
         """Hold a running transaction at 0 A without ending it."""
-        await self._set_profile(
-            evse_id,
-            profile_id=PAUSE_PROFILE_BASE + evse_id,
-            stack_level=PAUSE_STACK_LEVEL,
-            purpose="TxProfile",
-            amps=0.0,
-            transaction_id=transaction_id,
+        profile = _constant(
+            PAUSE_PROFILE_BASE + evse_id, PAUSE_STACK_LEVEL, ProfilePurpose.TX, 0.0
         )
+        await self.set_profile(evse_id, replace(profile, transaction_id=transaction_id))
 
     async def resume(self, evse_id: int) -> None:
         """Remove our pause profile so the earlier limit applies again."""
-        await self._clear_profile(PAUSE_PROFILE_BASE + evse_id)
+        await self.clear_profile(PAUSE_PROFILE_BASE + evse_id)
 
-    async def _clear_profile(self, profile_id: int) -> None:
-        key = "id" if self._v16 else "chargingProfileId"
-        result = await self._session.call("ClearChargingProfile", {key: profile_id})
-        # Unknown means it is already gone: the goal is reached.
+    async def set_profile(self, evse_id: int, profile: ChargingProfile) -> None:
+        """Send one charging profile; raise if the charger refuses it."""
+        await self._request(
+            "SetChargingProfile",
+            set_profile_request(self._session.version, evse_id, profile),
+        )
+
+    async def clear_profile(self, profile_id: int) -> None:
+        """Remove one of our profiles (already gone counts as done)."""
+        result = await self._session.call(
+            "ClearChargingProfile",
+            clear_profile_request(self._session.version, profile_id),
+        )
         if result.get("status") not in ("Accepted", "Unknown"):
             raise CommandRejectedError("ClearChargingProfile", str(result["status"]))
 
-    async def _set_profile(
-        self,
-        evse_id: int,
-        *,
-        profile_id: int,
-        stack_level: int,
-        purpose: str,
-        amps: float,
-        transaction_id: str | None,
-    ) -> None:
-        period = {"startPeriod": 0, "limit": round(amps, 1)}
-        if self._v16:
-            profile: dict[str, Any] = {
-                "chargingProfileId": profile_id,
-                "stackLevel": stack_level,
-                "chargingProfilePurpose": purpose,
-                "chargingProfileKind": "Relative",
-                "chargingSchedule": {
-                    "chargingRateUnit": "A",
-                    "chargingSchedulePeriod": [period],
-                },
-            }
-            if transaction_id is not None:
-                profile["transactionId"] = int(transaction_id)
-            await self._request(
-                "SetChargingProfile",
-                {"connectorId": evse_id, "csChargingProfiles": profile},
-            )
-            return
-        profile = {
-            "id": profile_id,
-            "stackLevel": stack_level,
-            "chargingProfilePurpose": purpose,
-            "chargingProfileKind": "Relative",
-            "chargingSchedule": [
-                {
-                    "id": profile_id,
-                    "chargingRateUnit": "A",
-                    "chargingSchedulePeriod": [period],
-                }
-            ],
-        }
-        if transaction_id is not None:
-            profile["transactionId"] = transaction_id
-        await self._request(
-            "SetChargingProfile", {"evseId": evse_id, "chargingProfile": profile}
+    async def composite_schedule(
+        self, evse_id: int, duration_s: int, unit: RateUnit | None = None
+    ) -> CompositeSchedule | None:
+        """Ask what the charger will apply; None when it has no schedule."""
+        version = self._session.version
+        result = await self._session.call(
+            "GetCompositeSchedule",
+            composite_request(version, evse_id, duration_s, unit),
         )
+        return parse_composite(version, result)
+
+
+def _constant(
+    profile_id: int, stack_level: int, purpose: ProfilePurpose, amps: float
+) -> ChargingProfile:
+    """Return a Relative one-period profile: a limit from now on."""
+    return ChargingProfile(
+        profile_id=profile_id,
+        stack_level=stack_level,
+        purpose=purpose,
+        kind=ProfileKind.RELATIVE,
+        unit=RateUnit.AMPS,
+        periods=(SchedulePeriod(start_s=0, limit=amps),),
+    )
