@@ -1,0 +1,221 @@
+"""Apply a limit to a charger: try valid forms until one sticks, then verify.
+
+Chargers refuse profiles for many reasons (a purpose, a unit, too many
+periods). The engine tries the candidate forms in order, remembers the one
+that worked, replaces our previous profile cleanly, and asks the charger
+(GetCompositeSchedule) what it will really apply. It never reports success
+for a limit the charger did not take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+import logging
+from typing import Protocol
+
+from ..csms.capabilities import SmartChargingCapabilities
+from ..csms.commands import CommandRejectedError
+from ..csms.errors import (
+    CallErrorReceivedError,
+    CallFailedError,
+    CallTimeoutError,
+    InvalidResponseError,
+)
+from ..csms.profiles import (
+    ChargingProfile,
+    CompositeSchedule,
+    ProfilePurpose,
+    RateUnit,
+)
+from .profiles import (
+    Electrical,
+    LimitStep,
+    ProfileForm,
+    build_profile,
+    candidate_forms,
+    to_unit,
+    usable_amps,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# Our profile ids: one per purpose and EVSE, so we replace our own only.
+PROFILE_ID_BASE = {
+    ProfilePurpose.TX_DEFAULT: 1000,
+    ProfilePurpose.TX: 1100,
+    ProfilePurpose.STATION_MAX: 1200,
+}
+LIMIT_STACK_LEVEL = 1
+VERIFY_WINDOW_S = 300
+# What counts as "the same limit" when the charger reports it back.
+TOLERANCE = {RateUnit.AMPS: 0.5, RateUnit.WATTS: 150.0}
+# The charger refused this form; another form may work.
+_REFUSALS = (CommandRejectedError, CallErrorReceivedError, InvalidResponseError)
+
+
+class ProfilePort(Protocol):
+    """The requests the engine needs (implemented by csms ChargerCommands)."""
+
+    async def set_profile(self, evse_id: int, profile: ChargingProfile) -> None:
+        """Install a profile (raise on refusal)."""
+
+    async def clear_profile(self, profile_id: int) -> None:
+        """Remove a profile of ours."""
+
+    async def composite_schedule(
+        self, evse_id: int, duration_s: int, unit: RateUnit | None = None
+    ) -> CompositeSchedule | None:
+        """Return what the charger will apply."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppliedLimit:
+    """A limit the charger accepted, and what it reported back."""
+
+    form: ProfileForm
+    profile: ChargingProfile
+    intended: float
+    effective: float | None
+    verified: bool
+
+
+@dataclass
+class LimitNotAppliedError(Exception):
+    """Every candidate form was refused."""
+
+    attempts: list[tuple[ProfileForm, str]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        """Say what was tried."""
+        tried = "; ".join(
+            f"{form.purpose.value}/{form.unit.value}/{form.max_periods}: {why}"
+            for form, why in self.attempts
+        )
+        return f"no profile form was accepted ({tried})"
+
+
+@dataclass
+class LimitNotEffectiveError(Exception):
+    """The charger accepted the profile but applies something else."""
+
+    intended: float
+    effective: float | None
+    unit: RateUnit
+
+    def __str__(self) -> str:
+        """Say both values."""
+        return (
+            f"charger applies {self.effective} {self.unit.value}, "
+            f"not {self.intended} {self.unit.value}"
+        )
+
+
+async def apply_limit(
+    port: ProfilePort,
+    evse_id: int,
+    steps: Sequence[LimitStep],
+    capabilities: SmartChargingCapabilities,
+    electrical: Electrical,
+    *,
+    now: datetime,
+    transaction_id: str | None = None,
+    learned: ProfileForm | None = None,
+    end: datetime | None = None,
+) -> AppliedLimit:
+    """Install the limit in the first form the charger takes, then verify it."""
+    error = LimitNotAppliedError()
+    for form in candidate_forms(
+        capabilities.rate_units,
+        capabilities.max_periods,
+        in_transaction=transaction_id is not None,
+        learned=learned,
+    ):
+        profile = build_profile(
+            steps,
+            form,
+            profile_id=PROFILE_ID_BASE[form.purpose] + evse_id,
+            stack_level=LIMIT_STACK_LEVEL,
+            electrical=electrical,
+            phase_switching=capabilities.phase_switching,
+            transaction_id=transaction_id,
+            end=end,
+        )
+        try:
+            await port.set_profile(evse_id, profile)
+        except (*_REFUSALS, CallTimeoutError) as err:
+            error.attempts.append((form, str(err)))
+            continue
+        await _clear_other_purposes(port, evse_id, form.purpose)
+        return await _verify(port, evse_id, steps, profile, form, electrical, now)
+    raise error
+
+
+async def _clear_other_purposes(
+    port: ProfilePort, evse_id: int, kept: ProfilePurpose
+) -> None:
+    """Remove our limit of the other purpose, so one limit of ours applies."""
+    for purpose in (ProfilePurpose.TX_DEFAULT, ProfilePurpose.TX):
+        if purpose is kept:
+            continue
+        try:
+            await port.clear_profile(PROFILE_ID_BASE[purpose] + evse_id)
+        except CallFailedError as err:
+            _LOGGER.debug("Could not clear profile %s: %s", purpose, err)
+
+
+def _intended_now(
+    steps: Sequence[LimitStep], form: ProfileForm, electrical: Electrical, now: datetime
+) -> float:
+    current = min(steps, key=lambda step: step.start)
+    for step in sorted(steps, key=lambda step: step.start):
+        if step.start <= now:
+            current = step
+    phases = current.phases or electrical.phases
+    return to_unit(usable_amps(current.amps), form.unit, phases, electrical)
+
+
+async def _verify(
+    port: ProfilePort,
+    evse_id: int,
+    steps: Sequence[LimitStep],
+    profile: ChargingProfile,
+    form: ProfileForm,
+    electrical: Electrical,
+    now: datetime,
+) -> AppliedLimit:
+    intended = _intended_now(steps, form, electrical, now)
+    try:
+        composite = await port.composite_schedule(evse_id, VERIFY_WINDOW_S, form.unit)
+    except CallFailedError as err:
+        _LOGGER.info("Cannot verify the limit (%s); the charger accepted it", err)
+        composite = None
+    if composite is None:
+        return AppliedLimit(
+            form=form,
+            profile=profile,
+            intended=intended,
+            effective=None,
+            verified=False,
+        )
+    offset = (now - composite.start).total_seconds() if composite.start else 0.0
+    effective = composite.limit_at(max(0.0, offset))
+    if effective is not None and composite.unit is not form.unit:
+        effective = _convert(effective, composite.unit, form.unit, electrical)
+    if effective is None or abs(effective - intended) > TOLERANCE[form.unit]:
+        raise LimitNotEffectiveError(intended, effective, form.unit)
+    return AppliedLimit(
+        form=form,
+        profile=profile,
+        intended=intended,
+        effective=effective,
+        verified=True,
+    )
+
+
+def _convert(
+    value: float, source: RateUnit, target: RateUnit, electrical: Electrical
+) -> float:
+    watts_per_amp = electrical.voltage_v * electrical.phases
+    return value * watts_per_amp if target is RateUnit.WATTS else value / watts_per_amp
