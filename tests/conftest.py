@@ -24,6 +24,10 @@ from custom_components.ocpp_csms.const import (
     DEFAULT_PING_INTERVAL,
     DOMAIN,
 )
+from custom_components.ocpp_csms.csms.central import CentralConfig, CentralSystem
+from custom_components.ocpp_csms.csms.server import CsmsServer, ServerConfig
+
+from .corekit import Core, RecordingListener
 
 if TYPE_CHECKING:
     from simulator import ChargePointSimulator
@@ -133,3 +137,16 @@ async def wait_for_state(
                 await reached
     finally:
         unsubscribe()
+
+
+@pytest.fixture
+async def core(socket_enabled: None) -> AsyncIterator[Core]:
+    """Run the OCPP core alone (no HA) on a free port."""
+    listener = RecordingListener()
+    central = CentralSystem(
+        listener, CentralConfig(heartbeat_interval=123, call_timeout=2.0), ["KNOWN"]
+    )
+    server = CsmsServer(ServerConfig(host="127.0.0.1", port=0), central)
+    await server.start()
+    yield Core(central, server, listener)
+    await server.stop()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 import json
 import logging
 from typing import Any
@@ -13,73 +10,18 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from custom_components.ocpp_csms.csms.central import CentralConfig, CentralSystem
 from custom_components.ocpp_csms.csms.const import OcppVersion
 from custom_components.ocpp_csms.csms.errors import CallTimeoutError
 from custom_components.ocpp_csms.csms.model import BootInfo, RegistrationStatus
-from custom_components.ocpp_csms.csms.server import (
-    CsmsServer,
-    ServerConfig,
-    charger_id_from_path,
-)
+from custom_components.ocpp_csms.csms.server import charger_id_from_path
+
+from ..corekit import Core
 
 BOOT_201 = {
     "chargingStation": {"vendorName": "Acme", "model": "W1"},
     "reason": "PowerUp",
 }
 BOOT_16 = {"chargePointVendor": "Acme", "chargePointModel": "W1"}
-
-
-@dataclass
-class RecordingListener:
-    """Records what the core tells the integration."""
-
-    events: list[tuple[str, Any]] = field(default_factory=list)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def charger_connected(self, charger_id: str, version: OcppVersion) -> None:
-        self.events.append(("connected", (charger_id, version)))
-
-    def charger_disconnected(self, charger_id: str) -> None:
-        self.events.append(("disconnected", charger_id))
-        self.changed.set()
-
-    def charger_booted(
-        self,
-        charger_id: str,
-        version: OcppVersion,
-        info: BootInfo,
-        status: RegistrationStatus,
-    ) -> None:
-        self.events.append(("booted", (charger_id, info, status)))
-
-    def of(self, kind: str) -> list[Any]:
-        return [value for name, value in self.events if name == kind]
-
-
-@dataclass
-class Core:
-    """A running core for one test."""
-
-    central: CentralSystem
-    server: CsmsServer
-    listener: RecordingListener
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.server.port}"
-
-
-@pytest.fixture
-async def core(socket_enabled: None) -> AsyncIterator[Core]:
-    listener = RecordingListener()
-    central = CentralSystem(
-        listener, CentralConfig(heartbeat_interval=123, call_timeout=2.0), ["KNOWN"]
-    )
-    server = CsmsServer(ServerConfig(host="127.0.0.1", port=0), central)
-    await server.start()
-    yield Core(central, server, listener)
-    await server.stop()
 
 
 async def _open(core: Core, path: str, version: str = "ocpp2.0.1") -> ClientConnection:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 from typing import Protocol
 
@@ -35,8 +35,6 @@ from .profiles import (
     ProfileForm,
     build_profile,
     candidate_forms,
-    to_unit,
-    usable_amps,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -79,6 +77,14 @@ class AppliedLimit:
     intended: float
     effective: float | None
     verified: bool
+
+    @property
+    def resend_at(self) -> datetime | None:
+        """Return when the profile ends (re-send the rest of a plan then)."""
+        start, duration = self.profile.start, self.profile.duration_s
+        if start is None or duration is None:
+            return None
+        return start + timedelta(seconds=duration)
 
 
 @dataclass
@@ -148,7 +154,7 @@ async def apply_limit(
             error.attempts.append((form, str(err)))
             continue
         await _clear_other_purposes(port, evse_id, form.purpose)
-        return await _verify(port, evse_id, steps, profile, form, electrical, now)
+        return await _verify(port, evse_id, profile, form, electrical, now)
     raise error
 
 
@@ -165,27 +171,25 @@ async def _clear_other_purposes(
             _LOGGER.debug("Could not clear profile %s: %s", purpose, err)
 
 
-def _intended_now(
-    steps: Sequence[LimitStep], form: ProfileForm, electrical: Electrical, now: datetime
-) -> float:
-    current = min(steps, key=lambda step: step.start)
-    for step in sorted(steps, key=lambda step: step.start):
-        if step.start <= now:
-            current = step
-    phases = current.phases or electrical.phases
-    return to_unit(usable_amps(current.amps), form.unit, phases, electrical)
+def _intended_now(profile: ChargingProfile, now: datetime) -> float:
+    """Return the profile's own limit at ``now`` (after fitting, in its unit)."""
+    offset = (now - profile.start).total_seconds() if profile.start else 0.0
+    limit = profile.periods[0].limit
+    for period in profile.periods:
+        if period.start_s <= offset:
+            limit = period.limit
+    return limit
 
 
 async def _verify(
     port: ProfilePort,
     evse_id: int,
-    steps: Sequence[LimitStep],
     profile: ChargingProfile,
     form: ProfileForm,
     electrical: Electrical,
     now: datetime,
 ) -> AppliedLimit:
-    intended = _intended_now(steps, form, electrical, now)
+    intended = _intended_now(profile, now)
     try:
         composite = await port.composite_schedule(evse_id, VERIFY_WINDOW_S, form.unit)
     except CallFailedError as err:

@@ -23,6 +23,9 @@ from ..csms.profiles import (
 
 MIN_CURRENT_A = 6.0
 NOMINAL_VOLTAGE_V = 230.0
+# With fewer periods than this, merging would flatten a plan into one low
+# limit; the schedule is cut instead and the caller re-sends at ``resend_at``.
+MERGE_MIN_PERIODS = 4
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -111,11 +114,18 @@ def build_profile(
     """Return one Absolute profile carrying the steps in the form's shape."""
     if not steps:
         raise ValueError("a profile needs at least one step")
-    clean = [
-        LimitStep(start=step.start, amps=usable_amps(step.amps), phases=step.phases)
-        for step in sorted(steps, key=lambda step: step.start)
-    ]
-    fitted = fit_periods(merge_equal(clean), form.max_periods)
+    clean = merge_equal(
+        [
+            LimitStep(start=step.start, amps=usable_amps(step.amps), phases=step.phases)
+            for step in sorted(steps, key=lambda step: step.start)
+        ]
+    )
+    limit = form.max_periods
+    if limit is not None and len(clean) > limit and limit < MERGE_MIN_PERIODS:
+        fitted = clean[:limit]
+        end = clean[limit].start
+    else:
+        fitted = fit_periods(clean, limit)
     start = fitted[0].start
     periods = tuple(
         SchedulePeriod(
