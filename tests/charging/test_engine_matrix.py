@@ -22,8 +22,7 @@ from custom_components.ocpp_csms.csms.capabilities import read_capabilities
 from custom_components.ocpp_csms.csms.commands import ChargerCommands
 from custom_components.ocpp_csms.csms.profiles import ProfilePurpose, RateUnit
 from simulator import ChargePointSimulator, Quirks, SimulatorConfig
-
-from ..corekit import Core
+from tests.corekit import Core
 
 QUIRKS: dict[str, Quirks] = {
     "plain": Quirks(),

@@ -14,8 +14,7 @@ from custom_components.ocpp_csms.csms.const import OcppVersion
 from custom_components.ocpp_csms.csms.errors import CallTimeoutError
 from custom_components.ocpp_csms.csms.model import BootInfo, RegistrationStatus
 from custom_components.ocpp_csms.csms.server import charger_id_from_path
-
-from ..corekit import Core
+from tests.corekit import Core
 
 BOOT_201 = {
     "chargingStation": {"vendorName": "Acme", "model": "W1"},
