@@ -26,6 +26,7 @@ def _charger(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[str, Any]:
             "accepted": central.is_accepted(charger_id),
             "stored": dict(subentry.data) if subentry else None,
             "station_status": tracker.state.station_status,
+            "smart_charging": asdict(tracker.state.capabilities),
             "evses": {
                 str(evse_id): asdict(evse)
                 for evse_id, evse in sorted(tracker.state.evses.items())

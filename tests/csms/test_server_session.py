@@ -120,6 +120,12 @@ async def test_accept_triggers_boot_then_accepted(core: Core) -> None:
         assert reply[2]["status"] == "Accepted"
         assert reply[2]["interval"] == 123
         assert reply[2]["currentTime"].endswith("Z")
+        # Once accepted, the CSMS asks what smart charging supports.
+        question = json.loads(await ws.recv())
+        assert question[2] == "GetVariables"
+        names = {item["variable"]["name"] for item in question[3]["getVariableData"]}
+        assert {"RateUnit", "PeriodsPerSchedule", "Phases3to1"} <= names
+        await ws.send(json.dumps([4, question[1], "NotSupported", "no", {}]))
         reply = await _call(ws, "Heartbeat", {}, "3")
         assert reply[0] == 3
         assert reply[2]["currentTime"].endswith("Z")

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 import logging
 from typing import Protocol
 
-from ..csms.capabilities import SmartChargingCapabilities
 from ..csms.commands import CommandRejectedError
 from ..csms.errors import (
     CallErrorReceivedError,
@@ -23,6 +22,7 @@ from ..csms.errors import (
     CallTimeoutError,
     InvalidResponseError,
 )
+from ..csms.model import SmartChargingCapabilities
 from ..csms.profiles import (
     ChargingProfile,
     CompositeSchedule,

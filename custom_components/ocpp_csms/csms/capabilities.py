@@ -7,12 +7,12 @@ engine learns the rest from the charger's answers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import logging
 from typing import Any
 
 from .const import OcppVersion
 from .errors import CallFailedError
+from .model import SmartChargingCapabilities
 from .profiles import RateUnit
 from .session import Session
 
@@ -36,21 +36,6 @@ V2_VARIABLES = (
     ("LimitChangeSignificance", None),
     ("Entries", "ChargingProfiles"),
 )
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SmartChargingCapabilities:
-    """Smart-charging limits of one charger."""
-
-    enabled: bool = True
-    rate_units: tuple[RateUnit, ...] = (RateUnit.AMPS, RateUnit.WATTS)
-    max_periods: int | None = None
-    max_stack_level: int | None = None
-    max_profiles: int | None = None
-    phase_switching: bool = False
-    limit_change_significance: float | None = None
-    # False until the charger answered our questions.
-    reported: bool = False
 
 
 def _int(value: str | None) -> int | None:

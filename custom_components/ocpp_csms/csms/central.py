@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import logging
 from typing import Any, Protocol
 
+from .capabilities import read_capabilities
 from .charger import ChargerConnection
 from .commands import ChargerCommands
 from .const import (
@@ -168,6 +169,15 @@ class CentralSystem:
         )
         self._listener.charger_booted(charger_id, version, info, status)
         return status
+
+    def charger_accepted_boot(self, conn: ChargerConnection) -> None:
+        """Learn what an accepted charger supports (in the background)."""
+        self._spawn(self._read_capabilities(conn), f"capabilities {conn.charger_id}")
+
+    async def _read_capabilities(self, conn: ChargerConnection) -> None:
+        capabilities = await read_capabilities(conn.session)
+        conn.tracker.state.capabilities = capabilities
+        _LOGGER.debug("%s smart charging: %s", conn.charger_id, capabilities)
 
     def accept(self, charger_id: str) -> None:
         """Accept a charger; if it waits connected, ask it to boot again now."""

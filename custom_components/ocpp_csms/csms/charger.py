@@ -66,6 +66,7 @@ class ChargerConnection:
             if info.reason != "Triggered":
                 # A real reboot: whatever ran before it ended (power loss).
                 self.tracker.close_open_transactions("PowerLoss")
+            self._central.charger_accepted_boot(self)
         interval = (
             self.heartbeat_interval
             if self.registration is RegistrationStatus.ACCEPTED

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from .profiles import RateUnit
+
 
 class RegistrationStatus(StrEnum):
     """BootNotification answer, the same in every version."""
@@ -144,6 +146,21 @@ class EvseState:
         return None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SmartChargingCapabilities:
+    """Smart-charging limits of one charger (read at each boot)."""
+
+    enabled: bool = True
+    rate_units: tuple[RateUnit, ...] = (RateUnit.AMPS, RateUnit.WATTS)
+    max_periods: int | None = None
+    max_stack_level: int | None = None
+    max_profiles: int | None = None
+    phase_switching: bool = False
+    limit_change_significance: float | None = None
+    # False until the charger answered our questions.
+    reported: bool = False
+
+
 @dataclass(kw_only=True, slots=True)
 class ChargerState:
     """A charger's state across its connections."""
@@ -154,6 +171,9 @@ class ChargerState:
     station_status: ConnectorStatus | None = None
     station_error_code: str | None = None
     evses: dict[int, EvseState] = field(default_factory=dict)
+    capabilities: SmartChargingCapabilities = field(
+        default_factory=SmartChargingCapabilities
+    )
 
     @property
     def operative(self) -> bool:
