@@ -297,6 +297,10 @@ async def test_diagnostics(
     """Entry and device diagnostics show chargers, with serials redacted."""
     sim = await start_simulator("CP_D", "1.6", firmware_version="1.2.3")
     await _accept_via_flow(hass, sim)
+    # The capabilities question is answered; a round trip after it orders us
+    # behind the CSMS task that stores the answer.
+    await sim.wait_for_call("GetConfiguration", timeout=10)
+    await sim.heartbeat()
     pending = await start_simulator("CP_P", "2.0.1")
     await pending.wait_for_registration("Pending", timeout=10)
     entry_diag = await get_diagnostics_for_config_entry(hass, hass_client, loaded_hub)

@@ -4,7 +4,8 @@
 // validators (ocpp-rpc strict mode while running, typed-ocpp afterwards).
 //
 // Usage: node driver.mjs < input
-//   input line 1: the scenario {url, timeout_ms?, auto_reply?, defaults?, steps}
+//   input line 1: the scenario {url, timeout_ms?, steps, auto_reply?, defaults?,
+//                 device?, manual?}
 //   later lines: names awaited by "signal" steps (one per line)
 // Output (stdout, one JSON object per line):
 //   {"checkpoint": name, "vars": {...}}   at every "checkpoint" step
@@ -15,7 +16,8 @@
 //   connect    {conn, identity, protocols, path?, expect?: {protocol} | {refused: status}}
 //   call       {conn?, action, payload, expect?: {result} | {error}, save?: {var: path}}
 //   raw        {conn?, frame | frames | text, expect?: {error, result, any, id, silent, none, equals}, save_reply?}
-//   wait_call  {conn?, action ("*" = any), expect?: {payload}, reply | error | hold, save?}
+//   wait_call  {conn?, action ("*" = any), expect?: {payload}, reply | error | hold
+//               | replies: {Action: {reply} | {error}}, save?}
 //   expect_no_call {conn?}                      no CSMS call is waiting unanswered
 //   answer     {conn?, ref, reply | error}      answers a call held by wait_call
 //   checkpoint {name}                           tells the test where we are
@@ -30,7 +32,6 @@
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { EventEmitter } from 'node:events';
-import { OCPP16, OCPP20, OCPP21 } from 'typed-ocpp';
 
 const require = createRequire(import.meta.url);
 const { RPCClient, createRPCError, createValidator, NOREPLY } = require('ocpp-rpc');
@@ -44,7 +45,24 @@ const OCPP21_VALIDATOR = createValidator('ocpp2.1', require('ocpp-rpc/lib/schema
 })));
 
 const STRICT_PROTOCOLS = ['ocpp1.6', 'ocpp2.0.1', 'ocpp2.1'];
-const TYPED = { 'ocpp1.6': OCPP16, 'ocpp2.0.1': OCPP20, 'ocpp2.1': OCPP21 };
+// typed-ocpp's index compiles every schema of every version at import
+// (~2.5 s); its per-version modules compile only the schemas used. Same
+// validators, loaded on demand for the versions a scenario spoke.
+const TYPED_DIRS = { 'ocpp1.6': 'ocpp16', 'ocpp2.0.1': 'ocpp20', 'ocpp2.1': 'ocpp21' };
+const TYPED = {};
+
+async function loadTyped(protocol) {
+  const dir = TYPED_DIRS[protocol];
+  if (!dir || TYPED[protocol]) return;
+  const [call, result, error] = await Promise.all(['call', 'callresult', 'callerror'].map(
+    (name) => import(`typed-ocpp/dist/${dir}/${name}.js`),
+  ));
+  TYPED[protocol] = {
+    validateCall: call.validateCall,
+    checkCallResult: result.checkCallResult,
+    validateCallError: error.validateCallError,
+  };
+}
 // CALLERROR codes as each version's OCPP-J specification spells them. 1.6
 // keeps its typos (errata 5.1/5.2: "will not be fixed"); sources disagree on
 // whether 2.0.1 fixed "Occurence", so 2.0.1 accepts both spellings.
@@ -64,10 +82,83 @@ const SPEC_ERROR_CODES = {
     'OccurrenceConstraintViolation',
   ]),
 };
-// typed-ocpp knows only the corrected spelling; a spec spelling it rejects is
-// recorded as a note, not a violation.
-const TYPED_SYNONYMS = { OccurenceConstraintViolation: 'OccurrenceConstraintViolation' };
+// typed-ocpp 1.6.2 knows "OccurrenceConstraintViolation" only, and for 2.0.1
+// and 2.1 lists "FormationViolation" but not the specs' "FormatViolation".
+// A code in the version's spec table that typed-ocpp rejects only for its
+// spelling is recorded as a note, not a violation.
+const TYPED_SYNONYMS = {
+  OccurenceConstraintViolation: 'OccurrenceConstraintViolation',
+  FormatViolation: 'FormationViolation',
+};
 const MAX_ID = 36;
+
+// The charger this driver plays answers configuration requests the CSMS may
+// send on its own (e.g. reading smart-charging capabilities after a boot),
+// like a typical AC charger. A scenario overrides values with
+// {device: {config, variables}}, or lists an action in {manual: [...]} to
+// answer it with wait_call steps instead.
+const DEVICE_CONFIG = {
+  HeartbeatInterval: '300',
+  SupportedFeatureProfiles: 'Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger',
+  ChargeProfileMaxStackLevel: '8',
+  ChargingScheduleAllowedChargingRateUnit: 'Current,Power',
+  ChargingScheduleMaxPeriods: '24',
+  MaxChargingProfilesInstalled: '8',
+  ConnectorSwitch3to1PhaseSupported: 'false',
+  NumberOfConnectors: '1',
+};
+const DEVICE_VARIABLES = {
+  'SmartChargingCtrlr.Enabled': 'true',
+  'SmartChargingCtrlr.RateUnit': 'A,W',
+  'SmartChargingCtrlr.PeriodsPerSchedule': '24',
+  'SmartChargingCtrlr.ProfileStackLevel': '8',
+  'SmartChargingCtrlr.Phases3to1': 'false',
+  'SmartChargingCtrlr.LimitChangeSignificance': '0.5',
+  'SmartChargingCtrlr.Entries[ChargingProfiles]': '8',
+  'OCPPCommCtrlr.HeartbeatInterval': '300',
+};
+
+function variableKey({ component, variable }) {
+  const instance = variable.instance ? `[${variable.instance}]` : '';
+  return `${component.name}.${variable.name}${instance}`;
+}
+
+const DEVICE_RESPONDERS = {
+  GetConfiguration(params) {
+    const config = { ...DEVICE_CONFIG, ...(scenario.device?.config ?? {}) };
+    const keys = params.key?.length ? params.key : Object.keys(config);
+    return {
+      configurationKey: keys.filter((k) => k in config).map((key) => ({ key, readonly: false, value: config[key] })),
+      unknownKey: keys.filter((k) => !(k in config)),
+    };
+  },
+  ChangeConfiguration(params) {
+    const config = { ...DEVICE_CONFIG, ...(scenario.device?.config ?? {}) };
+    return { status: params.key in config ? 'Accepted' : 'NotSupported' };
+  },
+  GetVariables(params) {
+    const known = { ...DEVICE_VARIABLES, ...(scenario.device?.variables ?? {}) };
+    const components = new Set(Object.keys(known).map((k) => k.split('.')[0]));
+    return {
+      getVariableResult: params.getVariableData.map((item) => {
+        const key = variableKey(item);
+        const base = { component: item.component, variable: item.variable };
+        if (key in known) return { ...base, attributeStatus: 'Accepted', attributeValue: known[key] };
+        return { ...base, attributeStatus: components.has(item.component.name) ? 'UnknownVariable' : 'UnknownComponent' };
+      }),
+    };
+  },
+  SetVariables(params) {
+    const known = { ...DEVICE_VARIABLES, ...(scenario.device?.variables ?? {}) };
+    return {
+      setVariableResult: params.setVariableData.map((item) => ({
+        component: item.component,
+        variable: item.variable,
+        attributeStatus: variableKey(item) in known ? 'Accepted' : 'UnknownVariable',
+      })),
+    };
+  },
+};
 const DEFAULT_TIMEOUT = 5000;
 
 let scenario = {};
@@ -226,7 +317,7 @@ const ops = {
       pingIntervalMs: 0,
       callTimeoutMs: step.timeout_ms ?? DEFAULT_TIMEOUT,
     });
-    const conn = { name, client, inbox: [], held: new Map(), closed: null, sendingRaw: false, skipped: [] };
+    const conn = { name, client, inbox: [], held: new Map(), closed: null, sendingRaw: false, skipped: [], auto: [] };
     client.on('message', ({ message, outbound }) => record(conn, message, outbound));
     client.on('strictValidationFailure', (event) => {
       violation('strict-validation', {
@@ -243,11 +334,20 @@ const ops = {
     client.on('badMessage', ({ buffer, error }) => {
       conn.badMessages = (conn.badMessages ?? []).concat([{ text: buffer.toString('utf8'), error: String(error?.message) }]);
     });
-    client.on('close', ({ code, reason }) => { conn.closed = { code, reason: String(reason ?? '') }; changed(); });
+    client.on('close', ({ code, reason }) => {
+      conn.closed = { code, reason: String(reason ?? ''), by: conn.closing ? 'driver' : 'csms' };
+      changed();
+    });
     client.handle((call) => new Promise((resolve) => {
       const entry = { method: call.method, params: call.params, messageId: call.messageId, resolve };
       const auto = (scenario.auto_reply ?? {})[call.method];
-      if (auto !== undefined) { respond(entry, auto); return; }
+      if (auto !== undefined) { respond(entry, auto); conn.auto.push(call.method); return; }
+      const device = DEVICE_RESPONDERS[call.method];
+      if (device && !(scenario.manual ?? []).includes(call.method)) {
+        respond(entry, { reply: device(call.params) });
+        conn.auto.push(call.method);
+        return;
+      }
       conn.inbox.push(entry);
       changed();
     }));
@@ -345,6 +445,8 @@ const ops = {
       saveVars(step.save, entry.params);
       if (step.hold) {
         conn.held.set(step.hold, entry);
+      } else if (step.replies) {
+        respond(entry, subst(step.replies[entry.method] ?? { error: 'NotImplemented' }));
       } else {
         respond(entry, subst(step));
       }
@@ -441,6 +543,7 @@ async function closeConn(conn, code) {
   conn.held.clear();
   for (const entry of conn.inbox.splice(0)) entry.resolve(NOREPLY);
   if (conn.client.state === RPCClient.CLOSED) return;
+  conn.closing = true;
   const forced = new Promise((resolve) => setTimeout(resolve, 2000, 'timeout'));
   const outcome = await Promise.race([conn.client.close({ code: code ?? 1000 }), forced]);
   if (outcome === 'timeout') await conn.client.close({ force: true });
@@ -501,7 +604,9 @@ function validateFrames() {
   }
   for (const [key, count] of sends) {
     const got = answers.get(key) ?? 0;
-    if (got !== count) violation('answer-count', { call: key, sent: count, answered: got });
+    // A call cannot be answered once the CSMS closed the socket (e.g. 1009).
+    const droppedByCsms = got < count && conns.get(key.split('|')[0])?.closed?.by === 'csms';
+    if (got !== count && !droppedByCsms) violation('answer-count', { call: key, sent: count, answered: got });
   }
 }
 
@@ -594,6 +699,7 @@ async function finish(reason) {
   finished = true;
   if (reason) violation('timeout', { error: reason });
   await Promise.all([...conns.values()].map((conn) => closeConn(conn).catch(() => undefined)));
+  await Promise.all([...conns.values()].map((conn) => loadTyped(conn.client.protocol)));
   validateFrames();
   const summary = {
     ok: violations.length === 0,
@@ -603,6 +709,7 @@ async function finish(reason) {
     protocols: Object.fromEntries([...conns].map(([name, c]) => [name, c.client.protocol ?? null])),
     closes: Object.fromEntries([...conns].map(([name, c]) => [name, c.closed])),
     skipped_calls: Object.fromEntries([...conns].map(([name, c]) => [name, c.skipped])),
+    auto_replied: Object.fromEntries([...conns].map(([name, c]) => [name, c.auto])),
     vars,
     frames: frames.map(({ conn, dir, raw, t, text }) => ({ conn, dir, raw, t, text })),
   };

@@ -85,11 +85,23 @@ def call(
     return step
 
 
-def raw(frame: Any, *, conn: str | None = None, **expect: Any) -> Step:
-    """Send a frame as is (a JSON value, or a string sent verbatim)."""
+def raw(
+    frame: Any,
+    *,
+    conn: str | None = None,
+    save_reply: str | None = None,
+    **expect: Any,
+) -> Step:
+    """Send a frame as is (a JSON value, or a string sent verbatim).
+
+    ``expect``: error=code(s) | result={...} | any=True | silent=True (no
+    answer at all) | none=True (do not wait) | equals=<saved reply> | id=...
+    """
     step: Step = {"op": "raw", "frame": frame, "expect": expect}
     if conn:
         step["conn"] = conn
+    if save_reply:
+        step["save_reply"] = save_reply
     return step
 
 
@@ -121,7 +133,9 @@ def wait_call(
     return step
 
 
-def answer(ref: str, *, reply: dict[str, Any] | None = None, error: str | None = None) -> Step:
+def answer(
+    ref: str, *, reply: dict[str, Any] | None = None, error: str | None = None
+) -> Step:
     """Answer a call held by ``wait_call(hold=ref)``."""
     step: Step = {"op": "answer", "ref": ref}
     if error:
@@ -207,7 +221,9 @@ def status_payload(
 
 def status(version: str, evse: int, state: str = "Available", **kw: Any) -> Step:
     """StatusNotification, answered with an empty result."""
-    return call("StatusNotification", status_payload(version, evse, state), result={}, **kw)
+    return call(
+        "StatusNotification", status_payload(version, evse, state), result={}, **kw
+    )
 
 
 def online(identity: str, version: str, *, conn: str = "main") -> list[Step]:
@@ -236,12 +252,21 @@ def start_v16(
     connector: int = 1, tag: str = "TAG-1", meter: int = 1000, at: str = "${now}"
 ) -> dict[str, Any]:
     """Return a 1.6 StartTransaction request."""
-    return {"connectorId": connector, "idTag": tag, "meterStart": meter, "timestamp": at}
+    return {
+        "connectorId": connector,
+        "idTag": tag,
+        "meterStart": meter,
+        "timestamp": at,
+    }
 
 
 def stop_v16(transaction: Any, meter: int = 2000, **extra: Any) -> dict[str, Any]:
     """Return a 1.6 StopTransaction request."""
-    return {"transactionId": transaction, "meterStop": meter, "timestamp": "${now}"} | extra
+    return {
+        "transactionId": transaction,
+        "meterStop": meter,
+        "timestamp": "${now}",
+    } | extra
 
 
 def energy_v2(wh: float, context: str = "Sample.Periodic") -> list[dict[str, Any]]:
