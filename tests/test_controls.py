@@ -130,24 +130,38 @@ async def test_max_current_sets_default_profile(
     assert state(hass, "number", "CP_1_1_max_current") == "10.0"
 
 
-async def test_rejected_limit_raises_translated_error(
+async def test_watts_only_charger_gets_a_watt_limit(
     hass: HomeAssistant,
     loaded_hub: MockConfigEntry,
     start_simulator: SimulatorFactory,
 ) -> None:
-    """A charger that only takes watts rejects an amp limit: the user is told."""
-    await accepted_charger(
+    """An amp limit is converted for a charger that only takes watts."""
+    sim = await accepted_charger(
         hass, start_simulator, version="1.6", quirks=Quirks(rate_units=("W",))
+    )
+    number = entity_id(hass, "number", "CP_1_1_max_current")
+    await _service(hass, "number", "set_value", number, value=10)
+    call = await sim.wait_for_call("SetChargingProfile")
+    schedule = call.payload["csChargingProfiles"]["chargingSchedule"]
+    assert schedule["chargingRateUnit"] == "W"
+    assert schedule["chargingSchedulePeriod"][0]["limit"] == 10 * 230 * 3
+    assert state(hass, "number", "CP_1_1_max_current") == "10.0"
+
+
+async def test_limit_nobody_accepts_raises_translated_error(
+    hass: HomeAssistant,
+    loaded_hub: MockConfigEntry,
+    start_simulator: SimulatorFactory,
+) -> None:
+    """When every form is refused the user is told; the value is not faked."""
+    await accepted_charger(
+        hass, start_simulator, version="2.0.1", quirks=Quirks(rate_units=())
     )
     number = entity_id(hass, "number", "CP_1_1_max_current")
     with pytest.raises(HomeAssistantError) as err:
         await _service(hass, "number", "set_value", number, value=10)
-    assert err.value.translation_key == "command_rejected"
-    assert err.value.translation_placeholders == {
-        "charger_id": "CP_1",
-        "action": "SetChargingProfile",
-        "status": "Rejected",
-    }
+    assert err.value.translation_key == "limit_not_applied"
+    assert "TxDefaultProfile/W" in err.value.translation_placeholders["attempts"]
     assert state(hass, "number", "CP_1_1_max_current") == "unknown"
 
 

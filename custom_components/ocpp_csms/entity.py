@@ -9,7 +9,13 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
+from .charging.engine import (
+    AppliedLimit,
+    LimitNotAppliedError,
+    LimitNotEffectiveError,
+)
 from .const import (
     DOMAIN,
     evse_device_identifier,
@@ -22,7 +28,7 @@ from .csms.central import CentralSystem
 from .csms.commands import ChargerCommands
 from .csms.errors import CallFailedError
 from .csms.model import ChargerState, EvseState
-from .errors import command_error
+from .errors import command_error, limit_error
 from .runtime import OcppCsmsConfigEntry, charger_subentries
 
 
@@ -59,6 +65,29 @@ class ChargerEntity(Entity):
     def available(self) -> bool:
         """Return True while the charger is connected."""
         return self.central.connection(self.charger_id) is not None
+
+    async def _limit(
+        self,
+        evse_id: int,
+        *,
+        amps: float | None = None,
+        watts: float | None = None,
+        duration_s: int | None = None,
+    ) -> AppliedLimit:
+        """Apply a limit through the engine; failures become translated errors."""
+        limiter = self._entry.runtime_data.limiter(self.charger_id)
+        try:
+            return await limiter.set_limit(
+                evse_id,
+                now=dt_util.utcnow(),
+                amps=amps,
+                watts=watts,
+                duration_s=duration_s,
+            )
+        except CallFailedError as err:
+            raise command_error(self.charger_id, err) from err
+        except (LimitNotAppliedError, LimitNotEffectiveError) as err:
+            raise limit_error(self.charger_id, err) from err
 
     async def _send(
         self, request: Callable[[ChargerCommands], Awaitable[None]]

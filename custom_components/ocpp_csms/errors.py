@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.exceptions import HomeAssistantError
 
+from .charging.engine import LimitNotAppliedError, LimitNotEffectiveError
 from .const import DOMAIN
 from .csms.commands import CommandRejectedError
 from .csms.errors import (
@@ -12,6 +13,29 @@ from .csms.errors import (
     CallTimeoutError,
     ConnectionLostError,
 )
+
+
+def limit_error(
+    charger_id: str, err: LimitNotAppliedError | LimitNotEffectiveError
+) -> HomeAssistantError:
+    """Return the translated error for a limit the charger does not apply."""
+    if isinstance(err, LimitNotAppliedError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="limit_not_applied",
+            translation_placeholders={"charger_id": charger_id, "attempts": str(err)},
+        )
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="limit_not_effective",
+        translation_placeholders={
+            "charger_id": charger_id,
+            "intended": f"{err.intended:g} {err.unit.value}",
+            "effective": "nothing"
+            if err.effective is None
+            else f"{err.effective:g} {err.unit.value}",
+        },
+    )
 
 
 def command_error(charger_id: str, err: CallFailedError) -> HomeAssistantError:

@@ -44,10 +44,8 @@ class MaxCurrentNumber(EvseEntity, RestoreNumber):
             self._attr_native_value = last.native_value
 
     async def async_set_native_value(self, value: float) -> None:
-        """Apply the limit as the EVSE's default charging profile."""
-        await self._send(
-            lambda commands: commands.set_default_limit(self.evse_id, value)
-        )
+        """Apply the limit through the profile engine (verified)."""
+        await self._limit(self.evse_id, amps=value)
         self._attr_native_value = value
         self.async_write_ha_state()
 

@@ -23,6 +23,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import slugify
 
+from .charging.limits import ChargerLimiter
 from .const import (
     AUTH_FAILURE_REPAIR_THRESHOLD,
     CONF_CAFILE,
@@ -76,6 +77,13 @@ class OcppCsmsRuntime:
     accepted: set[str] = field(default_factory=set)
     # Transport options the server was started with (a change reloads).
     server_options: dict[str, Any] = field(default_factory=dict)
+    limiters: dict[str, ChargerLimiter] = field(default_factory=dict)
+
+    def limiter(self, charger_id: str) -> ChargerLimiter:
+        """Return the charger's limiter (it remembers the working form)."""
+        if charger_id not in self.limiters:
+            self.limiters[charger_id] = ChargerLimiter(self.central, charger_id)
+        return self.limiters[charger_id]
 
 
 type OcppCsmsConfigEntry = ConfigEntry[OcppCsmsRuntime]
