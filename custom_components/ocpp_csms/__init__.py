@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
@@ -13,16 +14,22 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 
 from .actions import async_setup_actions
+from .balancing import SiteBalancer
 from .const import (
     AUTH_ACCEPT_ALL,
     CONF_ALLOWED_TAGS,
     CONF_AUTHORIZATION,
     CONF_AUTO_ACCEPT,
+    CONF_FALLBACK_LIMIT,
+    CONF_FUSE_LIMIT,
+    CONF_GRID_POWER_SENSOR,
     CONF_HEARTBEAT_INTERVAL,
     CONF_MAX_CONNECTIONS,
     CONF_MAX_FRAME_SIZE,
+    CONF_PHASE_SENSORS,
     CONF_PING_INTERVAL,
     CONF_SECURITY_PROFILE,
+    DEFAULT_FALLBACK_LIMIT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_FRAME_SIZE,
@@ -72,6 +79,17 @@ def _transport_options(entry: OcppCsmsConfigEntry) -> dict[str, int]:
     }
     return {
         key: int(entry.options.get(key, default)) for key, default in defaults.items()
+    }
+
+
+def _balancing_options(entry: OcppCsmsConfigEntry) -> dict[str, Any]:
+    """Return the load-balancing settings (a change restarts the balancer)."""
+    options = entry.options
+    return {
+        CONF_FUSE_LIMIT: options.get(CONF_FUSE_LIMIT) or 0,
+        CONF_PHASE_SENSORS: list(options.get(CONF_PHASE_SENSORS) or []),
+        CONF_GRID_POWER_SENSOR: options.get(CONF_GRID_POWER_SENSOR) or None,
+        CONF_FALLBACK_LIMIT: options.get(CONF_FALLBACK_LIMIT, DEFAULT_FALLBACK_LIMIT),
     }
 
 
@@ -153,9 +171,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         store=store,
         accepted=accepted,
         server_options=transport,
+        balancing_options=_balancing_options(entry),
     )
     for charger_id, subentry in charger_subentries(entry).items():
         bridge.update_device(charger_id, subentry.subentry_id, None)
+    entry.runtime_data.balancer = SiteBalancer(hass, entry)
+    entry.runtime_data.balancer.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return True
@@ -178,7 +199,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
 async def _async_entry_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
     """Apply option changes and accepted/removed chargers without a reload."""
     runtime = entry.runtime_data
-    if _transport_options(entry) != runtime.server_options:
+    if _transport_options(entry) != runtime.server_options or (
+        _balancing_options(entry) != runtime.balancing_options
+    ):
         # Transport limits are fixed when the server starts.
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return

@@ -22,6 +22,8 @@ from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     SelectSelector,
     SelectSelectorConfig,
     TextSelector,
@@ -38,6 +40,9 @@ from .const import (
     CONF_CAFILE,
     CONF_CERTFILE,
     CONF_CHARGER_ID,
+    CONF_FALLBACK_LIMIT,
+    CONF_FUSE_LIMIT,
+    CONF_GRID_POWER_SENSOR,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HUB_ENTRY_ID,
     CONF_KEYFILE,
@@ -45,10 +50,12 @@ from .const import (
     CONF_MAX_FRAME_SIZE,
     CONF_MODEL,
     CONF_OCPP_VERSION,
+    CONF_PHASE_SENSORS,
     CONF_PING_INTERVAL,
     CONF_REMOTE_ID_TAG,
     CONF_SECURITY_PROFILE,
     CONF_VENDOR,
+    DEFAULT_FALLBACK_LIMIT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HOST,
     DEFAULT_MAX_CONNECTIONS,
@@ -341,6 +348,20 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 vol.Required(CONF_MAX_CONNECTIONS): vol.All(
                     vol.Coerce(int), vol.Range(min=1, max=100_000)
                 ),
+                vol.Required(CONF_FUSE_LIMIT): vol.All(
+                    vol.Coerce(int), vol.Range(min=0, max=1000)
+                ),
+                vol.Optional(CONF_PHASE_SENSORS): EntitySelector(
+                    EntitySelectorConfig(
+                        domain="sensor", device_class="current", multiple=True
+                    )
+                ),
+                vol.Optional(CONF_GRID_POWER_SENSOR): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", device_class="power")
+                ),
+                vol.Required(CONF_FALLBACK_LIMIT): vol.All(
+                    vol.Coerce(int), vol.Range(min=0, max=80)
+                ),
             }
         )
         return self.async_show_form(
@@ -356,6 +377,8 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_PING_INTERVAL: DEFAULT_PING_INTERVAL,
                     CONF_MAX_FRAME_SIZE: DEFAULT_MAX_FRAME_SIZE,
                     CONF_MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
+                    CONF_FUSE_LIMIT: 0,
+                    CONF_FALLBACK_LIMIT: DEFAULT_FALLBACK_LIMIT,
                 }
                 | dict(self.config_entry.options),
             ),

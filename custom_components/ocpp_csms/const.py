@@ -33,6 +33,12 @@ DEFAULT_PING_INTERVAL: Final = 60
 DEFAULT_MAX_FRAME_SIZE: Final = 256 * 1024
 DEFAULT_MAX_CONNECTIONS: Final = 1000
 
+CONF_FUSE_LIMIT: Final = "fuse_limit"
+CONF_PHASE_SENSORS: Final = "phase_current_sensors"
+CONF_GRID_POWER_SENSOR: Final = "grid_power_sensor"
+CONF_FALLBACK_LIMIT: Final = "fallback_limit"
+DEFAULT_FALLBACK_LIMIT: Final = 6
+
 # Consecutive refused connection attempts before we ask the user to act.
 AUTH_FAILURE_REPAIR_THRESHOLD: Final = 5
 

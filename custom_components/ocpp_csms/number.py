@@ -42,10 +42,22 @@ class MaxCurrentNumber(EvseEntity, RestoreNumber):
         await super().async_added_to_hass()
         if (last := await self.async_get_last_number_data()) is not None:
             self._attr_native_value = last.native_value
+            if last.native_value is not None:
+                self._entry.runtime_data.user_limits[
+                    (self.charger_id, self.evse_id)
+                ] = last.native_value
 
     async def async_set_native_value(self, value: float) -> None:
-        """Apply the limit through the profile engine (verified)."""
-        await self._limit(self.evse_id, amps=value)
+        """Apply the limit (verified); with load balancing, cap the shares."""
+        runtime = self._entry.runtime_data
+        balancer = runtime.balancer
+        if balancer is not None and balancer.enabled and self.evse.transaction:
+            # The balancer sends min(share, this limit) for running sessions.
+            balancer.sent.pop((self.charger_id, self.evse_id), None)
+            balancer.schedule()
+        else:
+            await self._limit(self.evse_id, amps=value)
+        runtime.user_limits[(self.charger_id, self.evse_id)] = value
         self._attr_native_value = value
         self.async_write_ha_state()
 

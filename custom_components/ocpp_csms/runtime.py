@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 import logging
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import (
     SOURCE_INTEGRATION_DISCOVERY,
@@ -24,6 +24,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import slugify
 
 from .charging.limits import ChargerLimiter
+
+if TYPE_CHECKING:
+    from .balancing import SiteBalancer
 from .const import (
     AUTH_FAILURE_REPAIR_THRESHOLD,
     CONF_CAFILE,
@@ -77,7 +80,11 @@ class OcppCsmsRuntime:
     accepted: set[str] = field(default_factory=set)
     # Transport options the server was started with (a change reloads).
     server_options: dict[str, Any] = field(default_factory=dict)
+    balancing_options: dict[str, Any] = field(default_factory=dict)
     limiters: dict[str, ChargerLimiter] = field(default_factory=dict)
+    # The user's maximum current per (charger, EVSE); balancing stays below.
+    user_limits: dict[tuple[str, int], float] = field(default_factory=dict)
+    balancer: SiteBalancer | None = None
 
     def limiter(self, charger_id: str) -> ChargerLimiter:
         """Return the charger's limiter (it remembers the working form)."""

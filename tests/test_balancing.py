@@ -1,0 +1,119 @@
+"""Site load balancing: three chargers under one fuse with a changing house load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ocpp_csms.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_FALLBACK_LIMIT,
+    CONF_FUSE_LIMIT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_PHASE_SENSORS,
+)
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from simulator import ChargePointSimulator
+
+from .conftest import SimulatorFactory
+from .helpers import entity_id
+
+FUSE = 32
+SENSORS = ["sensor.l1_current", "sensor.l2_current", "sensor.l3_current"]
+
+
+@pytest.fixture
+def hub_options() -> dict[str, Any]:
+    return {
+        CONF_HEARTBEAT_INTERVAL: 300,
+        CONF_AUTO_ACCEPT: True,
+        CONF_FUSE_LIMIT: FUSE,
+        CONF_PHASE_SENSORS: SENSORS,
+        CONF_FALLBACK_LIMIT: 6,
+    }
+
+
+def _ev_currents(sims: list[ChargePointSimulator]) -> list[float]:
+    """What the cars draw per phase now, summed over all chargers."""
+    return [sum(sim.evse(1).current[phase] for sim in sims) for phase in range(3)]
+
+
+async def _measure(
+    hass: HomeAssistant, sims: list[ChargePointSimulator], household: float
+) -> None:
+    """Report the meter: household plus cars; let the balancer react."""
+    for sim in sims:
+        await sim.send_meter_values(1)
+    for sensor, ev in zip(SENSORS, _ev_currents(sims), strict=True):
+        hass.states.async_set(sensor, str(household + ev), {"unit_of_measurement": "A"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # The cars follow their new limits; report again (a real meter would).
+    for sim in sims:
+        await sim.send_meter_values(1)
+    for sensor, ev in zip(SENSORS, _ev_currents(sims), strict=True):
+        hass.states.async_set(sensor, str(household + ev), {"unit_of_measurement": "A"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_three_chargers_stay_under_the_fuse(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Fair shares, the newest session paused when short, fallback without data."""
+    sims = []
+    for number, version in enumerate(("1.6", "2.0.1", "2.1")):
+        sim = await start_simulator(
+            f"CP_{number}", version, max_current=32.0, meter_interval=0
+        )
+        await sim.wait_until_ready(timeout=10)
+        await sim.plug_in(1)
+        await sim.start_transaction(1, "CARD")
+        await sim.wait_for_transaction(1)
+        sims.append(sim)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    for household in (4.0, 20.0, 10.0, 25.0):
+        await _measure(hass, sims, household)
+        for phase, ev in enumerate(_ev_currents(sims)):
+            assert household + ev <= FUSE, (household, phase, ev)
+        drawing = [sim for sim in sims if sim.evse(1).current[0] > 0]
+        if household == 4.0:
+            # 27 A available (1 A margin): 9 A each.
+            assert [sim.evse(1).current[0] for sim in sims] == [9.0, 9.0, 9.0]
+        if household == 20.0:
+            # 11 A: not enough for three or two; the first session keeps 11 A.
+            assert drawing == [sims[0]]
+            assert sims[0].evse(1).current[0] == 11.0
+        if household == 25.0:
+            # 6 A: exactly one car at the minimum.
+            assert [sim.evse(1).current[0] for sim in sims] == [6.0, 0.0, 0.0]
+
+    # The meter goes away: every session gets the safe fallback.
+    for sensor in SENSORS:
+        hass.states.async_set(sensor, STATE_UNAVAILABLE)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for sim in sims:
+        await sim.send_meter_values(1)
+        assert sim.evse(1).current[0] == 6.0
+
+
+async def test_user_maximum_caps_the_share(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """With plenty of room the share stops at the EVSE's maximum current."""
+    sim = await start_simulator("CP_U", "2.0.1", max_current=32.0, meter_interval=0)
+    await sim.wait_until_ready(timeout=10)
+    await sim.plug_in(1)
+    await sim.start_transaction(1, "CARD")
+    await sim.wait_for_transaction(1)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": entity_id(hass, "number", "CP_U_1_max_current"), "value": 12},
+        blocking=True,
+    )
+    await _measure(hass, [sim], 2.0)
+    assert sim.evse(1).current[0] == 12.0
