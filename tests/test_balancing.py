@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -11,11 +13,10 @@ from custom_components.ocpp_csms.const import (
     CONF_AUTO_ACCEPT,
     CONF_FALLBACK_LIMIT,
     CONF_FUSE_LIMIT,
+    CONF_GRID_POWER_SENSOR,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PHASE_SENSORS,
 )
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
 from simulator import ChargePointSimulator
 
 from .conftest import SimulatorFactory
@@ -117,3 +118,58 @@ async def test_user_maximum_caps_the_share(
     )
     await _measure(hass, [sim], 2.0)
     assert sim.evse(1).current[0] == 12.0
+
+
+@pytest.mark.parametrize(
+    ("options", "states", "expected"),
+    [
+        # One sensor for all phases: 31 - 19 household = 12 A.
+        (
+            {CONF_PHASE_SENSORS: ["sensor.l1_current"]},
+            {"sensor.l1_current": "19"},
+            12.0,
+        ),
+        # Grid power: 13.8 kW over 3 x 230 V = 20 A per phase -> 11 A left.
+        (
+            {CONF_PHASE_SENSORS: [], CONF_GRID_POWER_SENSOR: "sensor.grid"},
+            {"sensor.grid": "13800"},
+            11.0,
+        ),
+        # Unreadable values fall back to the safe limit.
+        (
+            {CONF_PHASE_SENSORS: ["sensor.l1_current"]},
+            {"sensor.l1_current": "n/a"},
+            6.0,
+        ),
+        (
+            {CONF_PHASE_SENSORS: [], CONF_GRID_POWER_SENSOR: "sensor.grid"},
+            {"sensor.grid": "n/a"},
+            6.0,
+        ),
+    ],
+)
+async def test_other_sensor_setups(
+    hass: HomeAssistant,
+    hub_options: dict[str, Any],
+    loaded_hub: MockConfigEntry,
+    start_simulator: SimulatorFactory,
+    options: dict[str, Any],
+    states: dict[str, str],
+    expected: float,
+) -> None:
+    """Single-sensor and grid-power setups; unreadable values are unsafe."""
+    hass.config_entries.async_update_entry(
+        loaded_hub, options=dict(loaded_hub.options) | options
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    sim = await start_simulator("CP_G", "1.6", max_current=32.0, meter_interval=0)
+    await sim.wait_until_ready(timeout=10)
+    await sim.plug_in(1)
+    await sim.start_transaction(1, "CARD")
+    await sim.wait_for_transaction(1)
+    # The car is not drawing yet in this model, so the meter is the household.
+    for sensor, value in states.items():
+        hass.states.async_set(sensor, value)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await sim.send_meter_values(1)
+    assert sim.evse(1).current[0] == expected
