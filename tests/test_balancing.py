@@ -74,6 +74,24 @@ async def test_three_chargers_stay_under_the_fuse(
         await sim.wait_for_transaction(1)
         sims.append(sim)
     await hass.async_block_till_done(wait_background_tasks=True)
+    # The safety net: each charger got the fuse as its station maximum.
+    for sim in sims:
+        sent = [
+            c.payload for c in sim.received_calls if c.action == "SetChargingProfile"
+        ]
+        station = [
+            body
+            for payload in sent
+            for body in (
+                payload.get("csChargingProfiles") or payload["chargingProfile"],
+            )
+            if body["chargingProfilePurpose"]
+            in ("ChargePointMaxProfile", "ChargingStationMaxProfile")
+        ]
+        assert station, sim.config.charger_id
+        schedule = station[0]["chargingSchedule"]
+        schedule = schedule[0] if isinstance(schedule, list) else schedule
+        assert schedule["chargingSchedulePeriod"][0]["limit"] == FUSE
 
     for household in (4.0, 20.0, 10.0, 25.0):
         await _measure(hass, sims, household)

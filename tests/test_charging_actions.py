@@ -6,7 +6,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -95,9 +95,14 @@ async def test_limit_that_nobody_accepts(
     await accepted_charger(
         hass, start_simulator, version="1.6", quirks=Quirks(rate_units=())
     )
-    with pytest.raises(HomeAssistantError) as err:
-        await _action(hass, "set_charging_limit", device_id=_device(hass), amps=10)
-    assert err.value.translation_key == "limit_not_applied"
+    issues = ir.async_get(hass)
+    for attempt in range(3):
+        assert issues.async_get_issue(DOMAIN, "limit_not_applied_CP_1") is None
+        with pytest.raises(HomeAssistantError) as err:
+            await _action(hass, "set_charging_limit", device_id=_device(hass), amps=10)
+        assert err.value.translation_key == "limit_not_applied", attempt
+    # Persistent: the user is asked to look at the charger.
+    assert issues.async_get_issue(DOMAIN, "limit_not_applied_CP_1") is not None
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])

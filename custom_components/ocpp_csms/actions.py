@@ -136,7 +136,9 @@ async def _set_limit(call: ServiceCall) -> ServiceResponse:
     except CallFailedError as err:
         raise command_error(charger_id, err) from err
     except (LimitNotAppliedError, LimitNotEffectiveError) as err:
+        entry.runtime_data.limit_result(call.hass, charger_id, ok=False)
         raise limit_error(charger_id, err) from err
+    entry.runtime_data.limit_result(call.hass, charger_id, ok=True)
     return {
         "limit": applied.intended,
         "unit": applied.form.unit.value,

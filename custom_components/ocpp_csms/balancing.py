@@ -13,8 +13,18 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
 from .charging.balancer import EvseDemand, Site, allocate
-from .charging.engine import LimitNotAppliedError, LimitNotEffectiveError
-from .charging.profiles import NOMINAL_VOLTAGE_V
+from .charging.engine import (
+    PROFILE_ID_BASE,
+    LimitNotAppliedError,
+    LimitNotEffectiveError,
+)
+from .charging.profiles import (
+    NOMINAL_VOLTAGE_V,
+    Electrical,
+    LimitStep,
+    ProfileForm,
+    build_profile,
+)
 from .const import (
     CONF_FALLBACK_LIMIT,
     CONF_FUSE_LIMIT,
@@ -25,6 +35,7 @@ from .const import (
     EVENT_SESSION_STARTED,
 )
 from .csms.errors import CallFailedError
+from .csms.profiles import ProfilePurpose, RateUnit
 from .runtime import OcppCsmsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -133,6 +144,37 @@ class SiteBalancer:
                     )
                 )
         return demands
+
+    async def async_protect(self, charger_id: str) -> None:
+        """Install the fuse as the charger's station maximum (the safety net).
+
+        It holds even when Home Assistant is gone. Chargers that refuse
+        station-max profiles (some do) are balanced by the per-EVSE limits only.
+        """
+        central = self._entry.runtime_data.central
+        state = central.tracker(charger_id).state
+        unit = (
+            RateUnit.AMPS
+            if RateUnit.AMPS in state.capabilities.rate_units
+            else RateUnit.WATTS
+        )
+        profile = build_profile(
+            [LimitStep(start=dt_util.utcnow(), amps=self.fuse_a)],
+            ProfileForm(purpose=ProfilePurpose.STATION_MAX, unit=unit),
+            profile_id=PROFILE_ID_BASE[ProfilePurpose.STATION_MAX],
+            stack_level=0,
+            electrical=Electrical(),
+        )
+        try:
+            await central.commands(charger_id).set_profile(0, profile)
+        except CallFailedError as err:
+            _LOGGER.warning(
+                "%s refused the station maximum of %s A (%s); load balancing "
+                "relies on the per-EVSE limits",
+                charger_id,
+                self.fuse_a,
+                err,
+            )
 
     async def async_balance(self) -> None:
         """Compute the shares and send the ones that changed."""

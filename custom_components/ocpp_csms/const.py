@@ -41,6 +41,8 @@ DEFAULT_FALLBACK_LIMIT: Final = 6
 
 # Consecutive refused connection attempts before we ask the user to act.
 AUTH_FAILURE_REPAIR_THRESHOLD: Final = 5
+# Consecutive limits a charger would not take before we raise a repair issue.
+LIMIT_FAILURE_REPAIR_THRESHOLD: Final = 3
 
 AUTH_ACCEPT_ALL: Final = "accept_all"
 AUTH_LISTED_TAGS: Final = "listed_tags"

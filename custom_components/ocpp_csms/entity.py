@@ -75,9 +75,9 @@ class ChargerEntity(Entity):
         duration_s: int | None = None,
     ) -> AppliedLimit:
         """Apply a limit through the engine; failures become translated errors."""
-        limiter = self._entry.runtime_data.limiter(self.charger_id)
+        runtime = self._entry.runtime_data
         try:
-            return await limiter.set_limit(
+            applied = await runtime.limiter(self.charger_id).set_limit(
                 evse_id,
                 now=dt_util.utcnow(),
                 amps=amps,
@@ -87,7 +87,10 @@ class ChargerEntity(Entity):
         except CallFailedError as err:
             raise command_error(self.charger_id, err) from err
         except (LimitNotAppliedError, LimitNotEffectiveError) as err:
+            runtime.limit_result(self.hass, self.charger_id, ok=False)
             raise limit_error(self.charger_id, err) from err
+        runtime.limit_result(self.hass, self.charger_id, ok=True)
+        return applied
 
     async def _send(
         self, request: Callable[[ChargerCommands], Awaitable[None]]

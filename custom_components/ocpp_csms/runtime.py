@@ -46,6 +46,7 @@ from .const import (
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
     EVENT_TAG_PRESENTED,
+    LIMIT_FAILURE_REPAIR_THRESHOLD,
     SUBENTRY_CHARGER,
     evse_device_identifier,
     signal_charger_update,
@@ -84,7 +85,28 @@ class OcppCsmsRuntime:
     limiters: dict[str, ChargerLimiter] = field(default_factory=dict)
     # The user's maximum current per (charger, EVSE); balancing stays below.
     user_limits: dict[tuple[str, int], float] = field(default_factory=dict)
+    limit_failures: dict[str, int] = field(default_factory=dict)
     balancer: SiteBalancer | None = None
+
+    def limit_result(self, hass: HomeAssistant, charger_id: str, ok: bool) -> None:
+        """Track limit failures; a charger that keeps refusing needs the user."""
+        issue_id = f"limit_not_applied_{charger_id}"
+        if ok:
+            if self.limit_failures.pop(charger_id, 0) >= LIMIT_FAILURE_REPAIR_THRESHOLD:
+                ir.async_delete_issue(hass, DOMAIN, issue_id)
+            return
+        count = self.limit_failures.get(charger_id, 0) + 1
+        self.limit_failures[charger_id] = count
+        if count == LIMIT_FAILURE_REPAIR_THRESHOLD:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="limit_not_applied",
+                translation_placeholders={"charger_id": charger_id},
+            )
 
     def limiter(self, charger_id: str) -> ChargerLimiter:
         """Return the charger's limiter (it remembers the working form)."""
@@ -416,6 +438,7 @@ class HubBridge:
                     unique_id=charger_id,
                 ),
             )
+            self._protect(charger_id)
             return
         if dict(subentry.data) != data:
             self._hass.config_entries.async_update_subentry(
@@ -423,6 +446,18 @@ class HubBridge:
             )
         self.update_device(charger_id, subentry.subentry_id, info)
         self._notify(charger_id)
+        self._protect(charger_id)
+
+    @callback
+    def _protect(self, charger_id: str) -> None:
+        """With load balancing, give an accepted charger the fuse as its maximum."""
+        runtime: OcppCsmsRuntime | None = getattr(self._entry, "runtime_data", None)
+        if runtime is not None and runtime.balancer and runtime.balancer.enabled:
+            self._entry.async_create_background_task(
+                self._hass,
+                runtime.balancer.async_protect(charger_id),
+                f"ocpp_csms station max {charger_id}",
+            )
 
     @callback
     def update_device(
