@@ -21,9 +21,8 @@ from .profiles import (
 )
 from .session import Session
 
-# Our own charging profile ids, distinct per purpose and EVSE, so we replace
-# or clear exactly what we set and never a profile someone else installed.
-DEFAULT_LIMIT_PROFILE_BASE = 1000
+# Our pause profile id per EVSE (limit profiles: charging/engine.py), so we
+# replace or clear exactly what we set and never someone else's profile.
 PAUSE_PROFILE_BASE = 2000
 PAUSE_STACK_LEVEL = 1
 _OK = frozenset({"Accepted", "Scheduled", "Unlocked"})
@@ -131,15 +130,6 @@ class ChargerCommands:
         status = result["setVariableResult"][0]["attributeStatus"]
         if status not in _OK:
             raise CommandRejectedError("SetVariables", status)
-
-    async def set_default_limit(self, evse_id: int, amps: float) -> None:
-        """Install a TxDefaultProfile limiting an EVSE (0 = all) to ``amps``."""
-        await self.set_profile(
-            evse_id,
-            _constant(
-                DEFAULT_LIMIT_PROFILE_BASE + evse_id, 0, ProfilePurpose.TX_DEFAULT, amps
-            ),
-        )
 
     async def pause(self, evse_id: int, transaction_id: str) -> None:
         """Hold a running transaction at 0 A without ending it."""
