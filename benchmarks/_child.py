@@ -105,7 +105,7 @@ class Control:
                     elif command == "profile_start" and profile_path:
                         profiler = cProfile.Profile()
                         profiler.enable()
-                    elif command == "profile_stop" and profiler is not None:
+                    elif command == "profile_stop" and profiler and profile_path:
                         profiler.disable()
                         profiler.dump_stats(profile_path)
                         profiler = None

@@ -34,7 +34,10 @@ def _answer(action: str) -> dict[str, Any]:
             "interval": 300,
         }
     if action == "StartTransaction":
-        return {"transactionId": next(_TRANSACTIONS), "idTagInfo": {"status": "Accepted"}}
+        return {
+            "transactionId": next(_TRANSACTIONS),
+            "idTagInfo": {"status": "Accepted"},
+        }
     return {}
 
 
@@ -43,9 +46,7 @@ async def _handle(connection: ServerConnection) -> None:
         async for raw in connection:
             message = json.loads(raw)
             if message[0] == 2:
-                await connection.send(
-                    json.dumps([3, message[1], _answer(message[2])])
-                )
+                await connection.send(json.dumps([3, message[1], _answer(message[2])]))
     except ConnectionClosed:
         pass
 

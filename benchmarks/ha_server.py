@@ -30,7 +30,11 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    recorder as recorder_helper,
+)
 from homeassistant.setup import async_setup_component
 
 from ._child import Control, raise_fd_limit, setup_logging
@@ -38,6 +42,7 @@ from ._child import Control, raise_fd_limit, setup_logging
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "ocpp_csms"
 STOP_TIMEOUT = 60
+DEFAULT_MAX_CONNECTIONS = 1000
 
 
 async def start_core(config_dir: Path, *, recorder: bool) -> HomeAssistant:
@@ -62,6 +67,9 @@ async def start_core(config_dir: Path, *, recorder: bool) -> HomeAssistant:
             "time_zone": "UTC",
         },
     )
+    if recorder:
+        # What bootstrap does before it sets the recorder up.
+        recorder_helper.async_initialize_recorder(hass)
     if recorder and not await async_setup_component(
         hass,
         "recorder",
@@ -72,13 +80,20 @@ async def start_core(config_dir: Path, *, recorder: bool) -> HomeAssistant:
     return hass
 
 
-async def add_hub(hass: HomeAssistant) -> ConfigEntry[Any]:
-    """Add and set up the hub entry, listening on a free port of 127.0.0.1."""
+async def add_hub(hass: HomeAssistant, chargers: int) -> ConfigEntry[Any]:
+    """Add and set up the hub entry, listening on a free port of 127.0.0.1.
+
+    Default options but auto-accept; the connection limit (default 1000) is
+    raised only when more chargers than that are coming.
+    """
+    options: dict[str, Any] = {"heartbeat_interval": 300, "auto_accept": True}
+    if chargers > DEFAULT_MAX_CONNECTIONS:
+        options["max_connections"] = chargers
     entry: ConfigEntry[Any] = ConfigEntry(
         domain=DOMAIN,
         title="OCPP benchmark",
         data={"host": "127.0.0.1", "port": 0},
-        options={"heartbeat_interval": 300, "auto_accept": True},
+        options=options,
         source=SOURCE_USER,
         version=1,
         minor_version=1,
@@ -99,7 +114,7 @@ async def _main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="ocpp_bench_ha_") as config_dir:
         hass = await start_core(Path(config_dir), recorder=args.recorder)
         try:
-            entry = await add_hub(hass)
+            entry = await add_hub(hass, args.chargers)
             runtime = entry.runtime_data
             control.send({"cmd": "ready", "port": runtime.server.port})
 
@@ -134,6 +149,7 @@ def main() -> None:
     parser.add_argument("--lifetime", type=float, default=3600)
     parser.add_argument("--profile", default=None)
     parser.add_argument("--recorder", action="store_true")
+    parser.add_argument("--chargers", type=int, default=0)
     args = parser.parse_args()
     if str(REPO_ROOT) not in sys.path:
         # HA finds custom_components/ocpp_csms through the importable

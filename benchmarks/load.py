@@ -15,8 +15,9 @@ Each server runs in its own process, so its CPU time (``time.process_time``
 in that process: every thread, including HA's executor and recorder) is
 measured without the load generator's. Ramp-up (connect, boot, first entity
 creation) is not measured: once every charger has its transaction, the load
-runs ``--settle`` seconds to warm up and let the registries' delayed writes
-happen, then ``--duration`` seconds are measured. Messages counted are the
+runs ``--settle`` seconds to warm up (HA: at least 15 s, so that the
+registries' delayed writes of the ramp-up happen before), then ``--duration``
+seconds are measured. Messages counted are the
 MeterValues sent in that window; round trip is send to matching CALLRESULT.
 
 Examples (from the repository root)::
@@ -64,6 +65,10 @@ TARGET_CPU_RATIO = 3.0
 SERVER_START_TIMEOUT = 180.0
 COMMAND_TIMEOUT = 120.0
 SERVER_STOP_TIMEOUT = 120.0
+# Default warm-up of the HA server (seconds), see settle_seconds.
+HA_SETTLE = 15.0
+# Logged by every run of a custom integration; not worth a mention.
+EXPECTED_LOG_LINES = ("We found a custom integration ocpp_csms",)
 
 
 class CallFailedError(Exception):
@@ -222,26 +227,26 @@ class Charger:
                 "context": "Sample.Periodic",
             },
         ]
-        for phase in ("L1", "L2", "L3"):
-            sampled.append(
-                {
-                    "value": f"{current + self._rng.uniform(-0.2, 0.2):.2f}",
-                    "measurand": "Current.Import",
-                    "phase": phase,
-                    "unit": "A",
-                    "context": "Sample.Periodic",
-                }
-            )
-        for phase in ("L1-N", "L2-N", "L3-N"):
-            sampled.append(
-                {
-                    "value": f"{self._rng.uniform(226, 234):.1f}",
-                    "measurand": "Voltage",
-                    "phase": phase,
-                    "unit": "V",
-                    "context": "Sample.Periodic",
-                }
-            )
+        sampled.extend(
+            {
+                "value": f"{current + self._rng.uniform(-0.2, 0.2):.2f}",
+                "measurand": "Current.Import",
+                "phase": phase,
+                "unit": "A",
+                "context": "Sample.Periodic",
+            }
+            for phase in ("L1", "L2", "L3")
+        )
+        sampled.extend(
+            {
+                "value": f"{self._rng.uniform(226, 234):.1f}",
+                "measurand": "Voltage",
+                "phase": phase,
+                "unit": "V",
+                "context": "Sample.Periodic",
+            }
+            for phase in ("L1-N", "L2-N", "L3-N")
+        )
         sampled.append(
             {
                 "value": f"{self._soc:.0f}",
@@ -291,11 +296,8 @@ class Charger:
                 received = time.perf_counter()
                 frame = json.loads(raw)
                 if frame[0] == 2:
-                    # The CSMS asked us something; a load charger supports nothing.
                     self.server_calls += 1
-                    await ws.send(
-                        json.dumps([4, frame[1], "NotImplemented", "load charger", {}])
-                    )
+                    await ws.send(json.dumps(_answer_server_call(frame)))
                 elif (future := self._pending.get(frame[1])) and not future.done():
                     future.set_result((received, frame))
         except ConnectionClosed:
@@ -308,13 +310,24 @@ class Charger:
                     future.set_exception(ConnectionClosed(None, None))
 
 
+def _answer_server_call(frame: list[Any]) -> list[Any]:
+    """Answer a CALL from the CSMS: no configuration keys, nothing else supported."""
+    if frame[2] == "GetConfiguration":
+        unknown = frame[3].get("key", [])
+        return [3, frame[1], {"configurationKey": [], "unknownKey": unknown}]
+    return [4, frame[1], "NotImplemented", "load charger", {}]
+
+
 class ServerProcess:
     """A server child process and its line-based JSON command channel."""
 
-    def __init__(self, kind: str, process: asyncio.subprocess.Process) -> None:
-        """Wrap a started process."""
+    def __init__(
+        self, kind: str, process: asyncio.subprocess.Process, log_path: Path
+    ) -> None:
+        """Wrap a started process writing its log to ``log_path``."""
         self.kind = kind
         self._process = process
+        self._log_path = log_path
 
     @classmethod
     async def start(
@@ -329,9 +342,11 @@ class ServerProcess:
             str(lifetime),
         ]
         if kind == "ha" and args.profile:
-            command += ["--profile", str(Path(args.profile).resolve())]
+            command += ["--profile", args.profile]
         if kind == "ha" and args.recorder:
             command.append("--recorder")
+        if kind == "ha":
+            command += ["--chargers", str(args.chargers)]
         with log_path.open("wb") as log:
             process = await asyncio.create_subprocess_exec(
                 *command,
@@ -340,7 +355,7 @@ class ServerProcess:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,
             )
-        server = cls(kind, process)
+        server = cls(kind, process, log_path)
         try:
             ready = await server._receive(SERVER_START_TIMEOUT)
         except BaseException:
@@ -360,7 +375,11 @@ class ServerProcess:
         async with asyncio.timeout(timeout):
             line = await self._process.stdout.readline()
         if not line:
-            raise RuntimeError(f"The {self.kind} server exited (see its log)")
+            tail = self._log_path.read_text(errors="replace").splitlines()[-25:]
+            raise RuntimeError(
+                f"The {self.kind} server exited; the end of its log:\n"
+                + "\n".join(tail)
+            )
         answer: dict[str, Any] = json.loads(line)
         return answer
 
@@ -439,6 +458,15 @@ async def ramp_up(
     return boot_rtts, failures
 
 
+def settle_seconds(kind: str, args: argparse.Namespace) -> float:
+    """Return the warm-up before the window: ``--settle`` or the default."""
+    if args.settle is not None:
+        return float(args.settle)
+    # HA writes the entity and device registries 10 s after their last change
+    # (the ramp-up): that one-off write must not land in the window.
+    return HA_SETTLE if kind == "ha" else min(args.interval, HA_SETTLE)
+
+
 async def sleep_until(when: float) -> None:
     """Sleep until the event loop's clock reads ``when``."""
     await asyncio.sleep(max(0.0, when - asyncio.get_running_loop().time()))
@@ -451,7 +479,9 @@ def summarize_log(log_path: Path) -> tuple[int, list[str]]:
     seen: set[str] = set()
     with log_path.open(errors="replace") as log:
         for line in log:
-            if " WARNING " not in line and " ERROR " not in line:
+            if (" WARNING " not in line and " ERROR " not in line) or any(
+                expected in line for expected in EXPECTED_LOG_LINES
+            ):
                 continue
             count += 1
             # Without the timestamp, to tell distinct messages apart.
@@ -462,9 +492,119 @@ def summarize_log(log_path: Path) -> tuple[int, list[str]]:
     return count, excerpt
 
 
+def fill_figures(
+    result: Result,
+    chargers: list[Charger],
+    window: tuple[float, float],
+    failures: Counter[str],
+) -> None:
+    """Set the message counts, round trips and errors of a finished run."""
+    records = [
+        record
+        for charger in chargers
+        if charger.transaction_id is not None
+        for record in charger.records
+    ]
+    in_window = [record for record in records if window[0] <= record.sent < window[1]]
+    rtts = sorted(record.rtt for record in in_window if record.rtt is not None)
+    errors: Counter[str] = Counter(
+        record.error for record in records if record.error is not None
+    )
+    errors.update(failures)
+    if lost := sum(charger.lost for charger in chargers):
+        errors["connections lost"] = lost
+    result.errors = dict(errors)
+    result.messages = len(in_window)
+    result.answered = len(rtts)
+    result.msg_per_s = result.answered / (window[1] - window[0])
+    result.p50_ms = _ms(percentile(rtts, 0.5))
+    result.p90_ms = _ms(percentile(rtts, 0.9))
+    result.p99_ms = _ms(percentile(rtts, 0.99))
+    result.max_ms = _ms(rtts[-1] if rtts else None)
+    result.skipped_slots = sum(charger.skipped for charger in chargers)
+    result.server_calls = sum(charger.server_calls for charger in chargers)
+
+
+async def _ramp_up_phase(
+    kind: str,
+    server: ServerProcess,
+    chargers: list[Charger],
+    args: argparse.Namespace,
+    result: Result,
+) -> Counter[str]:
+    """Bring every charger to a running transaction; return the failures."""
+    loop = asyncio.get_running_loop()
+    print(f"[{kind}] ramping up {args.chargers} chargers", file=sys.stderr)
+    ramp_start = loop.time()
+    boot_rtts, failures = await ramp_up(chargers, args.concurrency, args.ramp_timeout)
+    await server.command("settle")
+    result.ramp_s = loop.time() - ramp_start
+    boot_rtts.sort()
+    result.boot_p50_ms = _ms(percentile(boot_rtts, 0.5))
+    result.boot_p99_ms = _ms(percentile(boot_rtts, 0.99))
+    result.ready = sum(charger.transaction_id is not None for charger in chargers)
+    print(
+        f"[{kind}] {result.ready} chargers ready in {result.ramp_s:.1f} s; "
+        f"warming up {settle_seconds(kind, args):g} s, "
+        f"then measuring {args.duration:g} s",
+        file=sys.stderr,
+    )
+    return failures
+
+
+async def _measured_phase(
+    kind: str,
+    server: ServerProcess,
+    chargers: list[Charger],
+    args: argparse.Namespace,
+    result: Result,
+    rng: random.Random,
+) -> tuple[float, float]:
+    """Run the warm-up and the measured window; return the window."""
+    loop = asyncio.get_running_loop()
+    profile = kind == "ha" and bool(args.profile)
+    start = loop.time() + 0.1
+    window_start = start + settle_seconds(kind, args)
+    window_end = window_start + args.duration
+    senders = [
+        asyncio.create_task(
+            charger.run_meter_values(
+                start + rng.uniform(0, args.interval), args.interval, window_end
+            )
+        )
+        for charger in chargers
+        if charger.transaction_id is not None
+    ]
+    try:
+        await sleep_until(window_start)
+        if profile:
+            await server.command("profile_start")
+        begin = await server.command("mark")
+        generator_cpu = time.process_time()
+        await sleep_until(window_end)
+        # The window's last CALLs are answered (or time out) before CPU is read.
+        if senders:
+            await asyncio.wait(senders, timeout=args.timeout + 5)
+        end = await server.command("mark")
+        generator_cpu = time.process_time() - generator_cpu
+        if profile:
+            await server.command("profile_stop")
+    finally:
+        for task in senders:
+            task.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+    wall = end["wall"] - begin["wall"]
+    result.cpu_s = end["cpu"] - begin["cpu"]
+    result.cpu_percent = 100 * result.cpu_s / wall if wall > 0 else 0.0
+    result.generator_cpu_percent = 100 * generator_cpu / wall if wall > 0 else 0.0
+    result.server_info = {
+        key: value for key, value in end.items() if key not in {"cmd", "cpu", "wall"}
+    }
+    return window_start, window_end
+
+
 async def measure(kind: str, args: argparse.Namespace, log_dir: Path) -> Result:
     """Run the whole load against one server and return its figures."""
-    loop = asyncio.get_running_loop()
     rng = random.Random(args.seed)
     result = Result(
         server=kind,
@@ -476,7 +616,7 @@ async def measure(kind: str, args: argparse.Namespace, log_dir: Path) -> Result:
     lifetime = (
         SERVER_START_TIMEOUT
         + args.ramp_timeout
-        + args.settle
+        + settle_seconds(kind, args)
         + args.duration
         + args.timeout
         + 6 * COMMAND_TIMEOUT
@@ -489,88 +629,11 @@ async def measure(kind: str, args: argparse.Namespace, log_dir: Path) -> Result:
         for index in range(1, args.chargers + 1)
     ]
     try:
-        print(f"[{kind}] ramping up {args.chargers} chargers", file=sys.stderr)
-        ramp_start = loop.time()
-        boot_rtts, failures = await ramp_up(
-            chargers, args.concurrency, args.ramp_timeout
-        )
-        await server.command("settle")
-        result.ramp_s = loop.time() - ramp_start
-        boot_rtts.sort()
-        result.boot_p50_ms = _ms(percentile(boot_rtts, 0.5))
-        result.boot_p99_ms = _ms(percentile(boot_rtts, 0.99))
-        ready = [charger for charger in chargers if charger.transaction_id is not None]
-        result.ready = len(ready)
-        print(
-            f"[{kind}] {len(ready)} chargers ready in {result.ramp_s:.1f} s; "
-            f"warming up {args.settle:g} s, then measuring {args.duration:g} s",
-            file=sys.stderr,
-        )
-
-        start = loop.time() + 0.1
-        window_start = start + args.settle
-        window_end = window_start + args.duration
-        senders = [
-            asyncio.create_task(
-                charger.run_meter_values(
-                    start + rng.uniform(0, args.interval), args.interval, window_end
-                )
-            )
-            for charger in ready
-        ]
-        await sleep_until(window_start)
-        if kind == "ha" and args.profile:
-            await server.command("profile_start")
-        begin = await server.command("mark")
-        generator_cpu = time.process_time()
-        await sleep_until(window_end)
-        # The window's last CALLs are answered (or time out) before CPU is read.
-        await asyncio.wait(senders, timeout=args.timeout + 5)
-        end = await server.command("mark")
-        generator_cpu = time.process_time() - generator_cpu
-        if kind == "ha" and args.profile:
-            await server.command("profile_stop")
-        for task in senders:
-            task.cancel()
-        await asyncio.gather(*senders, return_exceptions=True)
-
-        result.server_info = {
-            key: value for key, value in end.items() if key not in {"cmd", "cpu"}
-        }
-        result.server_info.pop("wall", None)
-        window = [
-            record
-            for charger in ready
-            for record in charger.records
-            if window_start <= record.sent < window_end
-        ]
-        rtts = sorted(record.rtt for record in window if record.rtt is not None)
-        errors: Counter[str] = Counter(
-            record.error
-            for charger in ready
-            for record in charger.records
-            if record.error is not None
-        )
-        errors.update(failures)
-        lost = sum(charger.lost for charger in chargers)
-        if lost:
-            errors["connections lost"] = lost
-        result.errors = dict(errors)
-        result.messages = len(window)
-        result.answered = len(rtts)
-        result.msg_per_s = result.answered / args.duration
-        result.cpu_s = end["cpu"] - begin["cpu"]
-        wall = end["wall"] - begin["wall"]
-        result.cpu_percent = 100 * result.cpu_s / wall if wall > 0 else 0.0
-        result.generator_cpu_percent = 100 * generator_cpu / wall if wall > 0 else 0.0
+        failures = await _ramp_up_phase(kind, server, chargers, args, result)
+        window = await _measured_phase(kind, server, chargers, args, result, rng)
+        fill_figures(result, chargers, window, failures)
         if result.answered:
             result.cpu_s_per_1000 = result.cpu_s / result.answered * 1000
-        result.p50_ms = _ms(percentile(rtts, 0.5))
-        result.p90_ms = _ms(percentile(rtts, 0.9))
-        result.p99_ms = _ms(percentile(rtts, 0.99))
-        result.max_ms = _ms(rtts[-1] if rtts else None)
-        result.skipped_slots = sum(charger.skipped for charger in ready)
-        result.server_calls = sum(charger.server_calls for charger in chargers)
     finally:
         print(f"[{kind}] closing chargers and stopping server", file=sys.stderr)
         await asyncio.gather(
@@ -672,8 +735,8 @@ def profile_report(path: str, limit: int = 15) -> str:
     out.write(f"--- top {limit} cumulative (ocpp_csms, homeassistant) ---\n")
     stats.print_stats(r"ocpp_csms|homeassistant", limit)
     stats.sort_stats("tottime")
-    out.write(f"--- top {limit} own time (all code) ---\n")
-    stats.print_stats(limit)
+    out.write(f"--- top {limit} own time (all code but the idle epoll wait) ---\n")
+    stats.print_stats(r"^(?!.*select\.epoll)", limit)
     return out.getvalue()
 
 
@@ -705,9 +768,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--settle",
         type=float,
-        default=15.0,
-        help="seconds of load after ramp-up before measuring; covers the "
-        "registries' 10 s delayed writes (15)",
+        default=None,
+        help="seconds of load after ramp-up before measuring (default: 15 for ha, "
+        "which covers the registries' delayed writes; one interval, at most 15, "
+        "for bare)",
     )
     parser.add_argument(
         "--concurrency",
@@ -758,17 +822,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("interval", "duration", "timeout", "ramp_timeout"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
-    if args.settle < 0:
+    if args.settle is not None and args.settle < 0:
         parser.error("--settle must not be negative")
+    if args.profile:
+        # The server process runs in the repository root.
+        args.profile = str(Path(args.profile).resolve())
     return args
 
 
 async def run(args: argparse.Namespace) -> list[Result]:
     """Measure every requested server, one after the other."""
     if args.log_dir:
-        log_dir = Path(args.log_dir)
-        log_dir.mkdir(parents=True, exist_ok=True)
-        return [await measure(kind, args, log_dir) for kind in args.servers]
+        return [await measure(kind, args, Path(args.log_dir)) for kind in args.servers]
     temp_dir = Path(tempfile.mkdtemp(prefix="ocpp_bench_logs_"))
     try:
         return [await measure(kind, args, temp_dir) for kind in args.servers]
@@ -787,10 +852,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.log_dir:
+        Path(args.log_dir).mkdir(parents=True, exist_ok=True)
     results = asyncio.run(run(args))
     print(report(results))
     if args.profile and any(result.server == "ha" for result in results):
-        print(f"\nprofile of the HA event loop during the window: {args.profile}")
+        print(
+            f"\nprofile of the HA event loop during the window: {args.profile}\n"
+            "(the profiler slows HA down: its CPU and latency figures above are "
+            "inflated; measure without --profile)"
+        )
         print(profile_report(args.profile))
     if args.json:
         Path(args.json).write_text(

@@ -13,11 +13,16 @@
 //                                         once, last; the process then exits 0
 //
 // Steps (all waits are bounded by timeout_ms, default 5000):
-//   connect    {conn, identity, protocols, path?, expect?: {protocol} | {refused: status}}
+//   connect    {conn, identity, protocols, url?, path?, password?, headers?,
+//               tls?: {ca, cert, key, min_version, max_version, ciphers}, no_pong?,
+//               expect?: {protocol} | {refused: HTTP status | true}}
 //   call       {conn?, action, payload, expect?: {result} | {error}, save?: {var: path}}
 //   raw        {conn?, frame | frames | text, expect?: {error, result, any, id, silent, none, equals}, save_reply?}
 //   wait_call  {conn?, action ("*" = any), expect?: {payload}, reply | error | hold
 //               | replies: {Action: {reply} | {error}}, save?}
+//   serve      {conn?, replies: {Action: {reply}|{error}}, until}  answer all
+//               CSMS calls from the table until the test signals `until`
+//   wait_answered {conn?, action}               the built-in device model answered one
 //   expect_no_call {conn?}                      no CSMS call is waiting unanswered
 //   answer     {conn?, ref, reply | error}      answers a call held by wait_call
 //   checkpoint {name}                           tells the test where we are
@@ -29,11 +34,15 @@
 // Expectation strings "~string", "~integer", "~number", "~utc-now", "~any"
 // and "~absent" match by kind rather than by value.
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { EventEmitter } from 'node:events';
 
 const require = createRequire(import.meta.url);
+// Ajv inside ocpp-rpc warns about its bundled 2.x enum schemas on stderr.
+const warn = console.warn;
+console.warn = (...args) => { if (!String(args[0]).startsWith('strict mode:')) warn(...args); };
 const { RPCClient, createRPCError, createValidator, NOREPLY } = require('ocpp-rpc');
 
 // ocpp-rpc 2.2.1 bundles the 2.1 schemas with ids "urn:<Action>Request" /
@@ -307,9 +316,24 @@ const ops = {
     const name = step.conn ?? 'main';
     const protocols = step.protocols ?? [];
     const strict = protocols.filter((p) => STRICT_PROTOCOLS.includes(p));
+    const tls = step.tls ?? {};
+    const read = (file) => (file ? readFileSync(file) : undefined);
+    const wsOpts = Object.fromEntries(Object.entries({
+      ca: read(tls.ca),
+      cert: read(tls.cert),
+      key: read(tls.key),
+      minVersion: tls.min_version,
+      maxVersion: tls.max_version,
+      ciphers: tls.ciphers,
+      // A charger that never answers the CSMS's WebSocket pings.
+      autoPong: step.no_pong ? false : undefined,
+    }).filter(([, v]) => v !== undefined));
     const client = new RPCClient({
-      endpoint: scenario.url + (step.path ?? ''),
+      endpoint: (step.url ?? scenario.url) + (step.path ?? ''),
       identity: step.identity,
+      password: step.password === undefined ? undefined : subst(step.password),
+      headers: step.headers ?? {},
+      wsOpts,
       protocols,
       strictMode: strict.length ? strict : false,
       strictModeValidators: [OCPP21_VALIDATOR],
@@ -352,7 +376,6 @@ const ops = {
       changed();
     }));
     conns.set(name, conn);
-    currentConn = name;
     const expect = step.expect ?? {};
     try {
       await client.connect();
@@ -361,9 +384,9 @@ const ops = {
       const status = err.code;
       if (expect.refused !== undefined) {
         if (expect.refused !== true && status !== expect.refused) {
-          throw new Error(`handshake refused with ${status}, expected ${expect.refused}`);
+          throw new Error(`handshake refused with ${status} (${err.message}), expected ${expect.refused}`);
         }
-        return { refused: status ?? String(err.message) };
+        return { refused: status ?? null, error: String(err.message) };
       }
       throw new Error(`connect failed: ${err.message} (${status ?? 'no status'})`);
     }
@@ -373,6 +396,8 @@ const ops = {
     if (expect.protocol !== undefined && client.protocol !== expect.protocol) {
       throw new Error(`negotiated ${client.protocol}, expected ${expect.protocol}`);
     }
+    // Later steps without a conn use the last connection that opened.
+    currentConn = name;
     return { protocol: client.protocol };
   },
 
@@ -453,6 +478,32 @@ const ops = {
       if (problem) throw new Error(`${step.action} payload ${problem}`);
       return { method: entry.method, messageId: entry.messageId, params: entry.params };
     }
+  },
+
+  // Answer every CSMS call from a table until the test signals `until`:
+  // for request sequences the test does not want to script call by call.
+  async serve(step) {
+    const conn = openConn(step.conn);
+    const served = [];
+    for (;;) {
+      const next = await until(() => conn.inbox.shift() ?? (signals.includes(step.until) ? 'done' : undefined),
+        step.timeout_ms ?? 10_000, `CSMS calls or signal ${step.until}`);
+      if (next === 'done') {
+        signals.splice(signals.indexOf(step.until), 1);
+        return { served };
+      }
+      const how = (step.replies ?? {})[next.method] ?? { error: 'NotImplemented' };
+      respond(next, subst(how));
+      served.push(next.method);
+    }
+  },
+
+  // Wait until the device model above has answered a CSMS call of `action`.
+  async wait_answered(step) {
+    const conn = openConn(step.conn);
+    await until(() => conn.auto.includes(step.action), step.timeout_ms ?? DEFAULT_TIMEOUT,
+      `a ${step.action} call from the CSMS`);
+    return {};
   },
 
   async expect_no_call(step) {
@@ -573,12 +624,14 @@ function typedCheck(fn, value, ...more) {
 function validateFrames() {
   const sends = new Map(); // conn|id -> number of CALLs we sent with it
   const answers = new Map(); // conn|id -> number of answers the CSMS sent
+  const ids = new Set(); // conn|id of every frame we sent (any type)
   for (const [index, f] of frames.entries()) {
     const protocol = protocolOf(f.conn);
     const ns = TYPED[protocol];
     const where = { conn: f.conn, index, frame: f.text.slice(0, 600) };
     const p = f.parsed;
     if (f.dir === 'out') {
+      if (Array.isArray(p) && typeof p[1] === 'string') ids.add(`${f.conn}|${p[1]}`);
       if (Array.isArray(p) && p[0] === 2 && typeof p[1] === 'string' && p[1].length > 0 && p[1].length <= MAX_ID) {
         const key = `${f.conn}|${p[1]}`;
         sends.set(key, (sends.get(key) ?? 0) + 1);
@@ -593,7 +646,7 @@ function validateFrames() {
     if (isReply(f)) {
       const key = `${f.conn}|${p[1]}`;
       answers.set(key, (answers.get(key) ?? 0) + 1);
-      if (p[1] !== '-1' && !sends.has(key)) violation('answer-to-unknown-id', where);
+      if (p[1] !== '-1' && !ids.has(key)) violation('answer-to-unknown-id', where);
     }
     if (p[0] === 2 && !(typeof p[1] === 'string' && p[1].length > 0 && p[1].length <= MAX_ID)) {
       violation('csms-message-id', { ...where, problems: ['message id must be a string of 1-36 characters'] });

@@ -122,6 +122,8 @@ class Driver:
     timeout: float = 25.0
     auto_reply: dict[str, Any] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
+    manual: list[str] = field(default_factory=list)
+    device: dict[str, Any] = field(default_factory=dict)
     _proc: asyncio.subprocess.Process | None = None
     _result: Result | None = None
 
@@ -133,6 +135,8 @@ class Driver:
             "steps": self.steps,
             "auto_reply": self.auto_reply,
             "defaults": self.defaults,
+            "manual": self.manual,
+            "device": self.device,
         }
         self._proc = await asyncio.create_subprocess_exec(
             _node(),

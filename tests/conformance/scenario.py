@@ -46,10 +46,18 @@ def connect(
     conn: str = "main",
     path: str = "",
     protocols: list[str] | None = None,
+    url: str | None = None,
+    password: str | None = None,
+    headers: dict[str, str] | None = None,
+    tls: dict[str, Any] | None = None,
+    no_pong: bool | None = None,
     **expect: Any,
 ) -> Step:
-    """Open a connection (the subprotocol of ``version`` unless told)."""
-    return {
+    """Open a connection (the subprotocol of ``version`` unless told).
+
+    ``expect``: protocol="ocpp2.1" | refused=401 (or True: any refusal).
+    """
+    step: Step = {
         "op": "connect",
         "conn": conn,
         "identity": identity,
@@ -57,6 +65,16 @@ def connect(
         "protocols": protocols if protocols is not None else [protocol(version)],
         "expect": expect or {"protocol": protocol(version)},
     }
+    for key, value in (
+        ("url", url),
+        ("password", password),
+        ("headers", headers),
+        ("tls", tls),
+        ("no_pong", no_pong),
+    ):
+        if value is not None:
+            step[key] = value
+    return step
 
 
 def call(
@@ -142,6 +160,42 @@ def answer(
         step["error"] = error
     else:
         step["reply"] = reply or {}
+    return step
+
+
+# A charger that takes every request HA may send (see ``serve``).
+ACCEPTING_CHARGER: dict[str, Any] = {
+    "UnlockConnector": {"reply": {"status": "Unlocked"}},
+    "SetChargingProfile": {"reply": {"status": "Accepted"}},
+    "ClearChargingProfile": {"reply": {"status": "Accepted"}},
+    # Valid in 1.6 and 2.x; the CSMS then cannot verify and must cope.
+    "GetCompositeSchedule": {"reply": {"status": "Rejected"}},
+    "ChangeAvailability": {"reply": {"status": "Accepted"}},
+    "Reset": {"reply": {"status": "Accepted"}},
+    "TriggerMessage": {"reply": {"status": "Accepted"}},
+}
+
+
+def serve(
+    replies: dict[str, Any],
+    until: str,
+    *,
+    conn: str | None = None,
+    timeout_ms: int = 10_000,
+) -> Step:
+    """Answer every CSMS call from ``replies`` until the test signals ``until``.
+
+    ``replies`` maps an action to ``{"reply": {...}}`` or ``{"error": code}``;
+    other actions get CALLERROR NotImplemented.
+    """
+    step: Step = {
+        "op": "serve",
+        "replies": replies,
+        "until": until,
+        "timeout_ms": timeout_ms,
+    }
+    if conn:
+        step["conn"] = conn
     return step
 
 
@@ -269,11 +323,13 @@ def stop_v16(transaction: Any, meter: int = 2000, **extra: Any) -> dict[str, Any
     } | extra
 
 
-def energy_v2(wh: float, context: str = "Sample.Periodic") -> list[dict[str, Any]]:
+def energy_v2(
+    wh: float, context: str = "Sample.Periodic", at: str = "${now}"
+) -> list[dict[str, Any]]:
     """Return a 2.x meterValue list with one energy register reading."""
     return [
         {
-            "timestamp": "${now}",
+            "timestamp": at,
             "sampledValue": [
                 {
                     "value": wh,
@@ -331,6 +387,7 @@ def transaction_event(
             {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(
                 event, "Sample.Periodic"
             ),
+            at,
         )
     if offline is not None:
         payload["offline"] = offline

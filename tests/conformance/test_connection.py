@@ -1,4 +1,4 @@
-"""GUIDE §5 connection & security (1-9), checked by an independent strict client."""
+"""GUIDE §5 connection (1, 2, 8, 9); security profiles 3-7: test_security_profiles.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import MANUAL_ACCEPT
+from custom_components.ocpp_csms.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_MAX_CONNECTIONS,
+    CONF_MAX_FRAME_SIZE,
+    CONF_PING_INTERVAL,
+)
+
+from .conftest import HEARTBEAT_INTERVAL, MANUAL_ACCEPT
 from .ha import accepted_ids, service, state
 from .harness import Driver, run_scenario
 from .scenario import (
@@ -53,7 +61,7 @@ async def test_b01_identity_is_last_path_segment_percent_decoded(
 
 
 @pytest.mark.parametrize("hub_options", [MANUAL_ACCEPT], ids=["manual"])
-@pytest.mark.parametrize("version", ALL_VERSIONS)
+@pytest.mark.parametrize("version", VERSIONS)
 async def test_b01_unknown_identity_is_not_accepted(
     hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str
 ) -> None:
@@ -102,32 +110,7 @@ async def test_b02_subprotocol_preference_and_refusal(
             assert 400 <= refused < 500, refused
 
 
-async def test_b03_basic_auth_checked_before_upgrade() -> None:
-    """3: profile 1/2 HTTP Basic auth, username = charger id, 401 on mismatch."""
-    pytest.skip("security profiles: not implemented yet")
-
-
-async def test_b04_tls_1_2_minimum() -> None:
-    """4: TLS >= 1.2 only."""
-    pytest.skip("security profiles: not implemented yet")
-
-
-async def test_b05_client_certificate_cn_is_charger_id() -> None:
-    """5: profile 3 client certificate chain checked, CN = charger id."""
-    pytest.skip("security profiles: not implemented yet")
-
-
-async def test_b06_never_accept_a_lower_profile() -> None:
-    """6: never accept a lower security profile than configured."""
-    pytest.skip("security profiles: not implemented yet")
-
-
-async def test_b07_password_rotation() -> None:
-    """7: 1.6 AuthorizationKey / 2.0.1 BasicAuthPassword rotation."""
-    pytest.skip("security profiles: not implemented yet")
-
-
-@pytest.mark.parametrize("version", ALL_VERSIONS)
+@pytest.mark.parametrize("version", VERSIONS)
 async def test_b08_reconnect_replaces_stale_socket(
     hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str
 ) -> None:
@@ -163,15 +146,63 @@ async def test_b08_reconnect_replaces_stale_socket(
     assert result.data["closes"]["old"]["code"] == 1000
 
 
+LIMITS = {
+    CONF_HEARTBEAT_INTERVAL: HEARTBEAT_INTERVAL,
+    CONF_AUTO_ACCEPT: True,
+    CONF_MAX_FRAME_SIZE: 64 * 1024,
+    CONF_MAX_CONNECTIONS: 1,
+    CONF_PING_INTERVAL: 1,
+}
+
+
+@pytest.mark.parametrize("hub_options", [LIMITS], ids=["limits"])
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_b09_oversized_frame_closes_with_1009(
     hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str
 ) -> None:
-    """9 (frame-size part): a frame above the limit closes the socket with 1009."""
-    big = '[2,"big","DataTransfer",{"vendorId":"x","data":"' + "x" * 400_000 + '"}]'
+    """9: a frame above the configured limit closes the socket with 1009."""
+    big = '[2,"big","DataTransfer",{"vendorId":"x","data":"' + "x" * 70_000 + '"}]'
     result = await run_scenario(
         hub_port,
         [*online("CP_1", version), raw(big, none=True), wait_closed(timeout_ms=5000)],
     )
     result.assert_ok()
-    assert result.data["closes"]["main"]["code"] == 1009
+    assert result.data["closes"]["main"] == {
+        "code": 1009,
+        "reason": "",
+        "by": "csms",
+    } | {"reason": result.data["closes"]["main"]["reason"]}
+
+
+@pytest.mark.parametrize("hub_options", [LIMITS], ids=["limits"])
+async def test_b09_connection_limit(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int
+) -> None:
+    """9: beyond the connection limit a charger is refused before the upgrade."""
+    result = await run_scenario(
+        hub_port,
+        [
+            *online("CP_1", V16),
+            connect("CP_2", V16, conn="second", refused=503),
+            call("Heartbeat", {}, result={"currentTime": "~utc-now"}),
+        ],
+    )
+    result.assert_ok()
+
+
+@pytest.mark.parametrize("hub_options", [LIMITS], ids=["limits"])
+async def test_b09_silent_charger_dropped_after_ping_timeout(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int
+) -> None:
+    """9: a socket that never answers pings is closed (1011) within two intervals."""
+    result = await run_scenario(
+        hub_port,
+        [
+            connect("CP_1", V16, no_pong=True),
+            boot(V16),
+            wait_closed(timeout_ms=8000),
+        ],
+    )
+    result.assert_ok()
+    assert result.data["closes"]["main"]["code"] == 1011
+    assert result.data["closes"]["main"]["by"] == "csms"

@@ -24,7 +24,8 @@ from .session import Session
 # Our pause profile id per EVSE (limit profiles: charging/engine.py), so we
 # replace or clear exactly what we set and never someone else's profile.
 PAUSE_PROFILE_BASE = 2000
-PAUSE_STACK_LEVEL = 1
+# Above the limit engine's level (1), so a pause overrides any limit of ours.
+PAUSE_STACK_LEVEL = 2
 _OK = frozenset({"Accepted", "Scheduled", "Unlocked"})
 
 
