@@ -48,10 +48,16 @@ const { RPCClient, createRPCError, createValidator, NOREPLY } = require('ocpp-rp
 // ocpp-rpc 2.2.1 bundles the 2.1 schemas with ids "urn:<Action>Request" /
 // "urn:<Action>Response" but looks them up as "urn:<Action>.req" / ".conf",
 // so its own 2.1 strict mode fails every call. Same schemas, ids renamed.
-const OCPP21_VALIDATOR = createValidator('ocpp2.1', require('ocpp-rpc/lib/schemas/ocpp2_1.json').map((schema) => ({
-  ...schema,
-  $id: schema.$id.replace(/Request$/, '.req').replace(/Response$/, '.conf'),
-})));
+// Built only for scenarios that offer 2.1 (it costs ~50 ms).
+let ocpp21Validator;
+function fixedValidators(protocols) {
+  if (!protocols.includes('ocpp2.1')) return [];
+  ocpp21Validator ??= createValidator('ocpp2.1', require('ocpp-rpc/lib/schemas/ocpp2_1.json').map((schema) => ({
+    ...schema,
+    $id: schema.$id.replace(/Request$/, '.req').replace(/Response$/, '.conf'),
+  })));
+  return [ocpp21Validator];
+}
 
 const STRICT_PROTOCOLS = ['ocpp1.6', 'ocpp2.0.1', 'ocpp2.1'];
 // typed-ocpp's index compiles every schema of every version at import
@@ -336,7 +342,7 @@ const ops = {
       wsOpts,
       protocols,
       strictMode: strict.length ? strict : false,
-      strictModeValidators: [OCPP21_VALIDATOR],
+      strictModeValidators: fixedValidators(strict),
       reconnect: false,
       pingIntervalMs: 0,
       callTimeoutMs: step.timeout_ms ?? DEFAULT_TIMEOUT,

@@ -167,11 +167,8 @@ async def test_b09_oversized_frame_closes_with_1009(
         [*online("CP_1", version), raw(big, none=True), wait_closed(timeout_ms=5000)],
     )
     result.assert_ok()
-    assert result.data["closes"]["main"] == {
-        "code": 1009,
-        "reason": "",
-        "by": "csms",
-    } | {"reason": result.data["closes"]["main"]["reason"]}
+    closed = result.data["closes"]["main"]
+    assert (closed["code"], closed["by"]) == (1009, "csms")
 
 
 @pytest.mark.parametrize("hub_options", [LIMITS], ids=["limits"])
