@@ -123,11 +123,6 @@ async def test_b37_data_transfer_unknown_vendor(
     result.assert_ok()
 
 
-_NOT_ACCEPTED_16 = pytest.mark.xfail(
-    strict=True,
-    reason="core gap: 1.6 security-whitepaper notification answered NotSupported "
-    "(GUIDE §5 38: security events, firmware and log status notifications accepted)",
-)
 NOTIFICATIONS = [
     (V16, "FirmwareStatusNotification", {"status": "Installed"}),
     (V16, "DiagnosticsStatusNotification", {"status": "Uploaded"}),
@@ -136,17 +131,11 @@ NOTIFICATIONS = [
         "SecurityEventNotification",
         {"type": "FirmwareUpdated", "timestamp": "${now}", "techInfo": "1.0.1"},
     ),
-    pytest.param(
-        V16,
-        "LogStatusNotification",
-        {"status": "Uploaded", "requestId": 3},
-        marks=_NOT_ACCEPTED_16,
-    ),
-    pytest.param(
+    (V16, "LogStatusNotification", {"status": "Uploaded", "requestId": 3}),
+    (
         V16,
         "SignedFirmwareStatusNotification",
         {"status": "SignatureVerified", "requestId": 4},
-        marks=_NOT_ACCEPTED_16,
     ),
     *[
         entry

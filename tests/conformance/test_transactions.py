@@ -228,11 +228,6 @@ async def test_b28_seq_no_gaps_and_out_of_order(
     assert [e.data["transaction_id"] for e in ended] == ["TX-A"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: (transactionId, seqNo) dedup swallows an Ended whose seqNo "
-    "restarted at 0 (answered {} but never processed); the transaction stays open",
-)
 @pytest.mark.parametrize("version", V2)
 async def test_b28_seq_no_restart_within_transaction_still_ends_it(
     hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str

@@ -45,10 +45,13 @@ class V16Adapter(VersionAdapter):
             "DiagnosticsStatusNotification": self.acknowledge,
             "FirmwareStatusNotification": self.acknowledge,
             "Heartbeat": self.heartbeat,
+            # Security whitepaper messages (1.6 edition 3): acknowledged.
+            "LogStatusNotification": self.acknowledge,
             "MeterValues": self.meter_values,
+            "SecurityEventNotification": self.security_event_notification,
+            "SignedFirmwareStatusNotification": self.acknowledge,
             "StartTransaction": self.start_transaction,
             "StatusNotification": self.status_notification,
-            "SecurityEventNotification": self.security_event_notification,
             "StopTransaction": self.stop_transaction,
         }
 

@@ -154,7 +154,17 @@ class V201Adapter(VersionAdapter):
         info = payload["transactionInfo"]
         transaction_id: str = info["transactionId"]
         token = (payload.get("idToken") or {}).get("idToken")
-        key = f"{transaction_id}|{payload['seqNo']}"
+        # A retry repeats the whole event; a seqNo that restarts at 0 (some
+        # stations do after a reboot) comes with another event or time.
+        key = "|".join(
+            str(part)
+            for part in (
+                transaction_id,
+                payload["seqNo"],
+                payload["eventType"],
+                payload["timestamp"],
+            )
+        )
         if tracker.recall(key) is not None:
             return self._token_answer(token, None, count=False)
         tracker.remember(key, transaction_id)

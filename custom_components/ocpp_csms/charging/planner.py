@@ -1,0 +1,172 @@
+"""Cheapest-slots plan: the energy a car needs by its departure, at least cost.
+
+Pure and deterministic: the same request gives the same plan. The plan is a
+list of limit steps (amps per phase over time, 0 in the gaps) that the limit
+engine sends as ONE Absolute profile, so the charger follows it even when
+Home Assistant is gone.
+
+Rules:
+- only slots between now and the departure count; the current slot counts
+  from now;
+- cheapest slots first; among equal prices the earlier slot (a plan that is
+  done earlier leaves margin for estimate errors);
+- the last slot needed may be used partly: at reduced current (never below
+  the 6 A minimum) or at minimum current for part of the slot;
+- a slot that is being charged keeps its place when re-planning (a re-plan
+  never interrupts a charge in progress);
+- deadline guarantee: when the cheap slots cannot deliver in time the plan
+  takes every slot, so charging starts now;
+- an optional price cap leaves out dearer slots (the plan then says it
+  falls short).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .prices import PriceSlot
+from .profiles import MIN_CURRENT_A, LimitStep
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlanRequest:
+    """What the car needs and what the charger can do."""
+
+    now: datetime
+    departure: datetime
+    energy_wh: float
+    prices: Sequence[PriceSlot]
+    max_a: float = 16.0
+    min_a: float = MIN_CURRENT_A
+    phases: int = 3
+    voltage_v: float = 230.0
+    price_cap: float | None = None
+    # The slot being charged now (kept on re-plan), if any.
+    charging_slot_start: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlannedSlot:
+    """A time window of the plan with its current."""
+
+    start: datetime
+    end: datetime
+    amps: float
+    energy_wh: float
+    price: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Plan:
+    """The chosen windows, in time order."""
+
+    slots: tuple[PlannedSlot, ...]
+    energy_wh: float
+    cost: float
+    complete: bool
+
+    @property
+    def next_start(self) -> datetime | None:
+        """Return when charging starts next."""
+        return self.slots[0].start if self.slots else None
+
+    def steps(self, now: datetime, end: datetime) -> list[LimitStep]:
+        """Return the plan as limit steps: the slots' currents, 0 elsewhere."""
+        steps = [LimitStep(start=now, amps=0.0)]
+        for slot in self.slots:
+            if steps[-1].start == slot.start:
+                steps[-1] = LimitStep(start=slot.start, amps=slot.amps)
+            else:
+                steps.append(LimitStep(start=slot.start, amps=slot.amps))
+            steps.append(LimitStep(start=slot.end, amps=0.0))
+        return [step for step in steps if step.start < end]
+
+
+def _window(request: PlanRequest) -> list[PriceSlot]:
+    """Return the price slots inside [now, departure), clipped to it."""
+    window = []
+    for slot in sorted(request.prices, key=lambda slot: slot.start):
+        start = max(slot.start, request.now)
+        end = min(slot.end, request.departure)
+        if start < end:
+            window.append(PriceSlot(start=start, end=end, price=slot.price))
+    return window
+
+
+def _hours(slot: PriceSlot) -> float:
+    return (slot.end - slot.start).total_seconds() / 3600
+
+
+def plan_cheapest(request: PlanRequest) -> Plan:
+    """Return the least-cost plan delivering ``energy_wh`` by the departure."""
+    watts_per_amp = request.voltage_v * request.phases
+    window = _window(request)
+    if request.price_cap is not None:
+        window = [slot for slot in window if slot.price <= request.price_cap]
+    capacity = sum(_hours(slot) * request.max_a * watts_per_amp for slot in window)
+    if capacity <= request.energy_wh:
+        # Deadline guarantee: everything, starting now.
+        order = window
+    else:
+        kept = [
+            slot
+            for slot in window
+            if request.charging_slot_start is not None
+            and slot.start <= request.charging_slot_start < slot.end
+        ]
+        rest = sorted(
+            (slot for slot in window if slot not in kept),
+            key=lambda slot: (slot.price, slot.start),
+        )
+        order = kept + rest
+    chosen: list[PlannedSlot] = []
+    remaining = request.energy_wh
+    for slot in order:
+        if remaining <= 0:
+            break
+        chosen.append(_fill(slot, remaining, request, watts_per_amp))
+        remaining -= chosen[-1].energy_wh
+    chosen.sort(key=lambda slot: slot.start)
+    energy = sum(slot.energy_wh for slot in chosen)
+    return Plan(
+        slots=tuple(chosen),
+        energy_wh=energy,
+        cost=sum(slot.energy_wh / 1000 * slot.price for slot in chosen),
+        complete=energy >= request.energy_wh - 1e-6,
+    )
+
+
+def _fill(
+    slot: PriceSlot, needed_wh: float, request: PlanRequest, watts_per_amp: float
+) -> PlannedSlot:
+    """Use a slot fully, or just enough of it for the energy still needed."""
+    hours = _hours(slot)
+    full_wh = hours * request.max_a * watts_per_amp
+    if needed_wh >= full_wh:
+        return PlannedSlot(
+            start=slot.start,
+            end=slot.end,
+            amps=request.max_a,
+            energy_wh=full_wh,
+            price=slot.price,
+        )
+    amps = needed_wh / (hours * watts_per_amp)
+    if amps >= request.min_a:
+        return PlannedSlot(
+            start=slot.start,
+            end=slot.end,
+            amps=round(amps, 1),
+            energy_wh=needed_wh,
+            price=slot.price,
+        )
+    # Too little for the whole slot: minimum current for part of it.
+    seconds = needed_wh / (request.min_a * watts_per_amp) * 3600
+    return PlannedSlot(
+        start=slot.start,
+        end=slot.start + timedelta(seconds=max(60, round(seconds))),
+        amps=request.min_a,
+        energy_wh=needed_wh,
+        price=slot.price,
+    )
