@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -37,6 +38,7 @@ class ChargerEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    _last_written: tuple[bool, Any] | None = None
 
     def __init__(
         self,
@@ -118,6 +120,12 @@ class ChargerEntity(Entity):
 
     @callback
     def _handle_update(self) -> None:
+        # A meter value changes a few of an EVSE's entities; skip the writes
+        # of the others (a state write is the costliest step of the hot path).
+        written = (self.available, self.state)
+        if written == self._last_written:
+            return
+        self._last_written = written
         self.async_write_ha_state()
 
 
