@@ -402,9 +402,74 @@ async def test_b31_pause_uses_tx_profile_only_with_a_transaction(
     assert result.csms_calls("ClearChargingProfile")
 
 
-async def test_b31_smart_charging_planner() -> None:
-    """31: ChargingStationMaxProfile, composite verification, Rejected/NotSupported forms."""
-    pytest.skip(
-        "smart charging beyond TxDefault/TxProfile from entities (station max "
-        "profile, fallback forms, composite verification): not covered here yet"
-    )
+@pytest.mark.parametrize(
+    "hub_options",
+    [
+        {
+            "heartbeat_interval": 300,
+            "auto_accept": True,
+            "fuse_limit": 25,
+            "phase_current_sensors": ["sensor.grid_l1"],
+            "fallback_limit": 6,
+        }
+    ],
+    ids=["balancing"],
+)
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_b31_station_max_profile_never_relative(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str
+) -> None:
+    """31: with load balancing the fuse goes out as a station maximum, Absolute."""
+    steps = [
+        *online("CP_1", version),
+        checkpoint("ready"),
+        serve(ACCEPTING_CHARGER, "done"),
+    ]
+    async with Driver(hub_port, steps) as driver:
+        await driver.checkpoint("ready")
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await driver.signal("done")
+        result = await driver.result()
+    result.assert_ok()
+    station = [
+        (payload, profile)
+        for payload, profile in _profiles(result)
+        if profile["chargingProfilePurpose"]
+        in ("ChargePointMaxProfile", "ChargingStationMaxProfile")
+    ]
+    assert station
+    for payload, profile in station:
+        assert payload.get("connectorId", payload.get("evseId")) == 0
+        assert profile["chargingProfileKind"] == "Absolute"
+        _check_profile_rules(profile, {"A"})
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_b31_refused_profiles_try_every_valid_form(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str
+) -> None:
+    """31: Rejected profiles lead to the other valid forms, then a clear error."""
+    refusing = ACCEPTING_CHARGER | {
+        "SetChargingProfile": {"reply": {"status": "Rejected"}}
+    }
+    steps = [
+        *online("CP_1", version),
+        checkpoint("ready"),
+        serve(refusing, "done"),
+    ]
+    async with Driver(hub_port, steps) as driver:
+        await driver.checkpoint("ready")
+        await hass.async_block_till_done()
+        with pytest.raises(HomeAssistantError) as err:
+            await service(hass, "number", "set_value", "CP_1_1_max_current", value=10)
+        assert err.value.translation_key == "limit_not_applied"
+        await driver.signal("done")
+        result = await driver.result()
+    result.assert_ok()
+    profiles = _profiles(result)
+    assert {_schedules(profile)[0]["chargingRateUnit"] for _, profile in profiles} == {
+        "A",
+        "W",
+    }
+    for _, profile in profiles:
+        _check_profile_rules(profile, {"A", "W"})
