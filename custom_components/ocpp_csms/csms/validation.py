@@ -22,6 +22,7 @@ from ocpp import messages as ocpp_messages
 
 from .const import OcppVersion
 from .errors import ErrorKind, OcppCallError
+from .fastcheck import Check, UnsupportedSchemaError, compile_schema
 
 _SCHEMA_ROOT = Path(ocpp_messages.__file__).parent
 
@@ -90,6 +91,16 @@ def _needs_decimal(version: OcppVersion, action: str, request: bool) -> bool:
 
 
 @cache
+def fast_check(version: OcppVersion, action: str, request: bool) -> Check | None:
+    """Return the compiled yes/no check of a schema, when it can be compiled."""
+    _ensure_loaded()
+    try:
+        return compile_schema(json.loads(_SCHEMA_TEXT[(version, action, request)]))
+    except UnsupportedSchemaError:
+        return None
+
+
+@cache
 def _validator(version: OcppVersion, action: str, request: bool) -> Draft4Validator:
     _ensure_loaded()
     text = _SCHEMA_TEXT[(version, action, request)]
@@ -102,8 +113,12 @@ def schema_error(
 ) -> OcppCallError | None:
     """Validate a payload; return the error to answer with, or None when valid.
 
-    The action must be known (``is_known_action``).
+    The action must be known (``is_known_action``). A compiled check
+    answers the common case (valid); jsonschema finds the precise error.
     """
+    fast = fast_check(version, action, request)
+    if fast is not None and fast(payload):
+        return None
     validator = _validator(version, action, request)
     if _needs_decimal(version, action, request):
         payload = json.loads(json.dumps(payload), parse_float=Decimal)
