@@ -204,6 +204,7 @@ async def test_options_flow_applies_without_reload(
             CONF_AUTHORIZATION: AUTH_LISTED_TAGS,
             CONF_ALLOWED_TAGS: ["CARD1", "CARD2"],
             CONF_REMOTE_ID_TAG: "HA",
+            "rejected_chargers": [],
         }
         | TRANSPORT_DEFAULTS
     )

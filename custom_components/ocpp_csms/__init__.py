@@ -28,6 +28,7 @@ from .const import (
     CONF_MAX_FRAME_SIZE,
     CONF_PHASE_SENSORS,
     CONF_PING_INTERVAL,
+    CONF_REJECTED_CHARGERS,
     CONF_SECURITY_PROFILE,
     DEFAULT_FALLBACK_LIMIT,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -103,6 +104,7 @@ def _central_config(entry: OcppCsmsConfigEntry) -> CentralConfig:
         authorize_all=options.get(CONF_AUTHORIZATION, AUTH_ACCEPT_ALL)
         == AUTH_ACCEPT_ALL,
         allowed_tags=frozenset(options.get(CONF_ALLOWED_TAGS, [])),
+        rejected=frozenset(options.get(CONF_REJECTED_CHARGERS, [])),
     )
 
 

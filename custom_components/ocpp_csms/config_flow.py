@@ -52,6 +52,7 @@ from .const import (
     CONF_OCPP_VERSION,
     CONF_PHASE_SENSORS,
     CONF_PING_INTERVAL,
+    CONF_REJECTED_CHARGERS,
     CONF_REMOTE_ID_TAG,
     CONF_SECURITY_PROFILE,
     CONF_VENDOR,
@@ -320,8 +321,9 @@ class OcppCsmsOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Edit heartbeat, acceptance, authorization and the remote-start tag."""
         if user_input is not None:
-            tags = [tag.strip() for tag in user_input.get(CONF_ALLOWED_TAGS, [])]
-            user_input[CONF_ALLOWED_TAGS] = sorted({tag for tag in tags if tag})
+            for key in (CONF_ALLOWED_TAGS, CONF_REJECTED_CHARGERS):
+                values = [value.strip() for value in user_input.get(key, [])]
+                user_input[key] = sorted({value for value in values if value})
             return self.async_create_entry(data=user_input)
         schema = vol.Schema(
             {
@@ -338,6 +340,9 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 ),
                 vol.Required(CONF_REMOTE_ID_TAG): vol.All(
                     cv.string, vol.Length(min=1, max=20)
+                ),
+                vol.Optional(CONF_REJECTED_CHARGERS): TextSelector(
+                    TextSelectorConfig(multiple=True)
                 ),
                 vol.Required(CONF_PING_INTERVAL): vol.All(
                     vol.Coerce(int), vol.Range(min=0, max=3600)
@@ -373,6 +378,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_AUTO_ACCEPT: False,
                     CONF_AUTHORIZATION: AUTH_ACCEPT_ALL,
                     CONF_ALLOWED_TAGS: [],
+                    CONF_REJECTED_CHARGERS: [],
                     CONF_REMOTE_ID_TAG: DEFAULT_REMOTE_ID_TAG,
                     CONF_PING_INTERVAL: DEFAULT_PING_INTERVAL,
                     CONF_MAX_FRAME_SIZE: DEFAULT_MAX_FRAME_SIZE,

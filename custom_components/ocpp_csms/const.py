@@ -18,6 +18,7 @@ CONF_OCPP_VERSION: Final = "ocpp_version"
 CONF_AUTHORIZATION: Final = "authorization"
 CONF_ALLOWED_TAGS: Final = "allowed_tags"
 CONF_REMOTE_ID_TAG: Final = "remote_id_tag"
+CONF_REJECTED_CHARGERS: Final = "rejected_chargers"
 
 CONF_SECURITY_PROFILE: Final = "security_profile"
 CONF_CERTFILE: Final = "certfile"

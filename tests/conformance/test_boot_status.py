@@ -79,11 +79,32 @@ async def test_b21_pending_then_trigger_boot_after_acceptance(
     assert "CP_NEW" in accepted_ids(loaded_hub)
 
 
-async def test_b21_rejected_boot() -> None:
+@pytest.mark.parametrize(
+    "hub_options",
+    [MANUAL_ACCEPT | {"auto_accept": True, "rejected_chargers": ["CP_BAD"]}],
+    ids=["rejected"],
+)
+@pytest.mark.parametrize("version", ALL_VERSIONS)
+async def test_b21_rejected_boot(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str
+) -> None:
     """21: Rejected (with a retry interval) for chargers the user refused."""
-    pytest.skip(
-        "the CSMS has no Rejected decision yet: unknown or ignored chargers stay Pending"
-    )
+    steps = [
+        connect("CP_BAD", version),
+        boot(version, "Rejected"),
+        call("Heartbeat", {}, error="SecurityError"),
+        call(
+            "StatusNotification",
+            status_payload(version, 1, "Available"),
+            error="SecurityError",
+        ),
+    ]
+    result = await run_scenario(hub_port, steps)
+    result.assert_ok()
+    await hass.async_block_till_done()
+    # Even with automatic acceptance on, a rejected id is never accepted.
+    assert "CP_BAD" not in accepted_ids(loaded_hub)
+    assert not hass.config_entries.flow.async_progress_by_handler("ocpp_csms")
 
 
 @pytest.mark.parametrize("hub_options", [MANUAL_ACCEPT], ids=["manual"])

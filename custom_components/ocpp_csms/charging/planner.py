@@ -110,11 +110,13 @@ def plan_cheapest(request: PlanRequest) -> Plan:
         # Deadline guarantee: everything, starting now.
         order = window
     else:
+        running = request.charging_slot_start
+        # The running slot was clipped to start now; match it by "now".
         kept = [
             slot
             for slot in window
-            if request.charging_slot_start is not None
-            and slot.start <= request.charging_slot_start < slot.end
+            if running is not None
+            and slot.start <= max(running, request.now) < slot.end
         ]
         rest = sorted(
             (slot for slot in window if slot not in kept),

@@ -44,6 +44,9 @@ class CentralConfig:
     # Authorization policy: every tag, or only the listed ones.
     authorize_all: bool = True
     allowed_tags: frozenset[str] = frozenset()
+    # Chargers the user blocked: BootNotification Rejected, nothing processed.
+    rejected: frozenset[str] = frozenset()
+    rejected_boot_interval: int = 3600
 
 
 class CsmsListener(TrackerListener, Protocol):
@@ -100,7 +103,7 @@ class CentralSystem:
 
     def is_accepted(self, charger_id: str) -> bool:
         """Return True when the charger may talk to us."""
-        return charger_id in self._accepted
+        return charger_id in self._accepted and charger_id not in self.config.rejected
 
     def tracker(self, charger_id: str) -> ChargerTracker:
         """Return the charger's neutral state (kept across connections)."""
@@ -159,6 +162,11 @@ class CentralSystem:
         self, charger_id: str, version: OcppVersion, info: BootInfo
     ) -> RegistrationStatus:
         """Accept known chargers; others wait (or are accepted automatically)."""
+        if charger_id in self.config.rejected:
+            self._listener.charger_booted(
+                charger_id, version, info, RegistrationStatus.REJECTED
+            )
+            return RegistrationStatus.REJECTED
         if charger_id not in self._accepted and self.config.auto_accept:
             _LOGGER.info("Accepting new charger %s automatically", charger_id)
             self._accepted.add(charger_id)

@@ -67,11 +67,12 @@ class ChargerConnection:
                 # A real reboot: whatever ran before it ended (power loss).
                 self.tracker.close_open_transactions("PowerLoss")
             self._central.charger_accepted_boot(self)
-        interval = (
-            self.heartbeat_interval
-            if self.registration is RegistrationStatus.ACCEPTED
-            else self._central.config.pending_boot_interval
-        )
+        config = self._central.config
+        interval = {
+            RegistrationStatus.ACCEPTED: config.heartbeat_interval,
+            RegistrationStatus.PENDING: config.pending_boot_interval,
+            RegistrationStatus.REJECTED: config.rejected_boot_interval,
+        }[self.registration]
         return self.registration, interval
 
     async def _handle(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""Cheapest-slots planner rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from custom_components.ocpp_csms.charging.planner import PlanRequest, plan_cheapest
+from custom_components.ocpp_csms.charging.prices import PriceSlot
+
+T0 = datetime(2026, 1, 1, 18, tzinfo=UTC)
+KW_AT_16A = 16 * 230 * 3 / 1000  # 11.04 kW
+
+
+def _prices(*values: float, minutes: int = 60) -> list[PriceSlot]:
+    step = timedelta(minutes=minutes)
+    return [
+        PriceSlot(start=T0 + i * step, end=T0 + (i + 1) * step, price=value)
+        for i, value in enumerate(values)
+    ]
+
+
+def _request(energy_kwh: float, prices: list[PriceSlot], **kw: object) -> PlanRequest:
+    return PlanRequest(
+        now=kw.pop("now", T0),  # type: ignore[arg-type]
+        departure=kw.pop("departure", T0 + timedelta(hours=12)),  # type: ignore[arg-type]
+        energy_wh=energy_kwh * 1000,
+        prices=prices,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_cheapest_slots_in_time_order() -> None:
+    prices = _prices(0.30, 0.10, 0.25, 0.05, 0.40, 0.20)
+    plan = plan_cheapest(_request(2 * KW_AT_16A, prices))
+    assert [slot.start for slot in plan.slots] == [
+        T0 + timedelta(hours=1),
+        T0 + timedelta(hours=3),
+    ]
+    assert plan.complete
+    assert abs(plan.cost - KW_AT_16A * 0.15) < 1e-9
+    assert plan.next_start == T0 + timedelta(hours=1)
+
+
+def test_partial_last_slot_reduces_current_or_time() -> None:
+    prices = _prices(0.1, 0.2, 0.3)
+    # 1.5 slots: one full at 16 A, then 8 A for an hour.
+    plan = plan_cheapest(_request(1.5 * KW_AT_16A, prices))
+    assert [slot.amps for slot in plan.slots] == [16.0, 8.0]
+    # A little more than one slot: the rest at 6 A for part of the next hour.
+    plan = plan_cheapest(_request(KW_AT_16A + 1.0, prices))
+    last = plan.slots[-1]
+    assert last.amps == 6.0
+    assert last.end - last.start == timedelta(seconds=round(1000 / (6 * 690) * 3600))
+
+
+def test_deadline_guarantee_charges_now() -> None:
+    prices = _prices(0.9, 0.1, 0.1)
+    plan = plan_cheapest(_request(40, prices, departure=T0 + timedelta(hours=3)))
+    assert [slot.start for slot in plan.slots] == [
+        T0 + timedelta(hours=i) for i in range(3)
+    ]
+    assert not plan.complete
+
+
+def test_running_slot_is_kept_on_replan() -> None:
+    prices = _prices(0.30, 0.10, 0.10, 0.10)
+    now = T0 + timedelta(minutes=30)
+    plan = plan_cheapest(_request(KW_AT_16A, prices, now=now, charging_slot_start=T0))
+    assert plan.slots[0].start == now
+    assert plan.slots[0].price == 0.30
+
+
+def test_price_cap_and_window() -> None:
+    prices = _prices(0.30, 0.10, 0.25)
+    plan = plan_cheapest(_request(3 * KW_AT_16A, prices, price_cap=0.26))
+    assert {slot.price for slot in plan.slots} == {0.10, 0.25}
+    assert not plan.complete
+    # Slots after the departure never count.
+    plan = plan_cheapest(
+        _request(KW_AT_16A, _prices(0.5, 0.01), departure=T0 + timedelta(hours=1))
+    )
+    assert [slot.price for slot in plan.slots] == [0.5]
+
+
+def test_plan_as_limit_steps() -> None:
+    plan = plan_cheapest(_request(KW_AT_16A, _prices(0.3, 0.1, 0.3)))
+    steps = plan.steps(T0, T0 + timedelta(hours=3))
+    assert [(step.start - T0, step.amps) for step in steps] == [
+        (timedelta(0), 0.0),
+        (timedelta(hours=1), 16.0),
+        (timedelta(hours=2), 0.0),
+    ]
+    starting_now = plan_cheapest(_request(KW_AT_16A, _prices(0.1, 0.3)))
+    assert starting_now.steps(T0, T0 + timedelta(hours=2))[0].amps == 16.0
+
+
+def test_fifteen_minute_slots() -> None:
+    prices = _prices(*([0.2] * 4 + [0.1] * 4), minutes=15)
+    plan = plan_cheapest(_request(KW_AT_16A, prices))
+    assert [slot.start for slot in plan.slots] == [
+        T0 + timedelta(minutes=15 * i) for i in range(4, 8)
+    ]
