@@ -100,3 +100,25 @@ def test_fifteen_minute_slots() -> None:
     assert [slot.start for slot in plan.slots] == [
         T0 + timedelta(minutes=15 * i) for i in range(4, 8)
     ]
+
+
+def test_smart_counts_expected_surplus_first() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    prices = _prices(0.3, 0.1, 0.2, 0.25, 0.4, 0.4)
+    request = _request(3 * KW_AT_16A, prices)
+    sunny = [(T0 + timedelta(hours=4), T0 + timedelta(hours=6), 20_000.0)]
+    smart = plan_smart(request, sunny, confidence=0.5)
+    # 10 kWh of the forecast counts; only the rest is bought, cheapest first.
+    assert smart.expected_solar_wh == 10_000
+    assert abs(smart.grid.energy_wh - (3 * KW_AT_16A * 1000 - 10_000)) < 1e-6
+    assert smart.grid.slots[0].price == 0.1
+    # A forecast after the departure, or an EV that cannot take it, counts less.
+    late = [(T0 + timedelta(hours=20), T0 + timedelta(hours=22), 50_000.0)]
+    assert plan_smart(request, late).expected_solar_wh == 0
+    flood = [(T0, T0 + timedelta(hours=1), 1_000_000.0)]
+    capped = plan_smart(request, flood, confidence=1.0)
+    assert capped.expected_solar_wh == KW_AT_16A * 1000
+    everything = plan_smart(_request(5.0, prices), flood, confidence=1.0)
+    assert everything.grid.slots == ()
+    assert everything.expected_solar_wh == 5_000

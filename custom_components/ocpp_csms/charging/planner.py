@@ -172,3 +172,53 @@ def _fill(
         energy_wh=needed_wh,
         price=slot.price,
     )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SmartPlan:
+    """Surplus first, the rest bought in the cheapest slots."""
+
+    expected_solar_wh: float
+    grid: Plan
+
+
+def plan_smart(
+    request: PlanRequest,
+    solar_forecast: Sequence[tuple[datetime, datetime, float]],
+    *,
+    confidence: float = 0.7,
+) -> SmartPlan:
+    """Plan the grid part of a charge once the expected surplus is counted.
+
+    ``solar_forecast`` gives expected EV-usable surplus energy (Wh) per
+    window. Only a share (``confidence``) of the forecast before departure
+    is counted, and never more than the EV can take in that window at its
+    maximum current; the grid part is then planned like the cheapest mode.
+    The surplus controller takes the sunshine as it comes; if it falls short,
+    the next re-plan buys the difference (the deadline guarantee still holds).
+    """
+    watts = request.max_a * request.voltage_v * request.phases
+    expected = 0.0
+    for window_start, window_end, energy_wh in solar_forecast:
+        start = max(window_start, request.now)
+        end = min(window_end, request.departure)
+        if start >= end:
+            continue
+        hours = (end - start).total_seconds() / 3600
+        expected += min(energy_wh * confidence, watts * hours)
+    grid_need = max(0.0, request.energy_wh - expected)
+    grid = plan_cheapest(
+        PlanRequest(
+            now=request.now,
+            departure=request.departure,
+            energy_wh=grid_need,
+            prices=request.prices,
+            max_a=request.max_a,
+            min_a=request.min_a,
+            phases=request.phases,
+            voltage_v=request.voltage_v,
+            price_cap=request.price_cap,
+            charging_slot_start=request.charging_slot_start,
+        )
+    )
+    return SmartPlan(expected_solar_wh=min(expected, request.energy_wh), grid=grid)
