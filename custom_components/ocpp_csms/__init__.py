@@ -15,6 +15,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .actions import async_setup_actions
 from .balancing import SiteBalancer
+from .bridge import HubBridge
 from .const import (
     AUTH_ACCEPT_ALL,
     CONF_ALLOWED_TAGS,
@@ -42,7 +43,6 @@ from .csms.central import CentralConfig, CentralSystem
 from .csms.security import SecurityProfile, server_ssl_context
 from .csms.server import CsmsServer, ServerConfig
 from .runtime import (
-    HubBridge,
     OcppCsmsConfigEntry,
     OcppCsmsRuntime,
     charger_credentials,
