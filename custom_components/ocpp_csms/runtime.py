@@ -1,26 +1,16 @@
-"""Runtime data of a hub entry and the bridge from the OCPP core to HA."""
+"""Runtime data of a hub entry, and helpers reading its charger sub-entries."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-import logging
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import (
-    ConfigEntry,
-    ConfigSubentry,
-)
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import (
-    issue_registry as ir,
-)
+from homeassistant.helpers import issue_registry as ir
 
 from .charging.limits import ChargerLimiter
-
-if TYPE_CHECKING:
-    from .balancing import SiteBalancer
-    from .bridge import HubBridge
 from .const import (
     CONF_CAFILE,
     CONF_CERTFILE,
@@ -44,7 +34,9 @@ from .csms.security import TlsFiles
 from .csms.server import CsmsServer
 from .store import ChargerStore
 
-_LOGGER = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from .balancing import SiteBalancer
+    from .bridge import HubBridge
 
 
 @dataclass(kw_only=True)
