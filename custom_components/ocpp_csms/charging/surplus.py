@@ -156,7 +156,7 @@ class SurplusController:
     # -- helpers -----------------------------------------------------------
 
     def _target(self, available: float, phases: int) -> float:
-        """Current per phase the surplus pays for, capped at the maximum."""
+        """Return the current per phase the surplus pays for, capped at max_a."""
         per_phase = available / (self._config.voltage_v * phases)
         return min(self._config.max_a, per_phase)
 
