@@ -122,3 +122,35 @@ def test_smart_counts_expected_surplus_first() -> None:
     everything = plan_smart(_request(5.0, prices), flood, confidence=1.0)
     assert everything.grid.slots == ()
     assert everything.expected_solar_wh == 5_000
+
+
+def test_smart_never_counts_the_same_hours_twice() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    # The cheapest hour is also the sunny one: the grid plan must go elsewhere.
+    prices = _prices(0.3, 0.05, 0.2, 0.25)
+    sunny = [(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 8_000.0)]
+    smart = plan_smart(_request(2 * KW_AT_16A, prices), sunny, confidence=1.0)
+    assert smart.expected_solar_wh == 8_000
+    assert all(slot.start != T0 + timedelta(hours=1) for slot in smart.grid.slots)
+    # Too weak to start the car (1 kWh over an hour < 6 A on one phase).
+    weak = [(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 1_000.0)]
+    assert (
+        plan_smart(_request(10.0, prices), weak, confidence=1.0).expected_solar_wh == 0
+    )
+    # Half of the current hour is gone: half of its forecast counts.
+    now = T0 + timedelta(minutes=30)
+    half = [(T0, T0 + timedelta(hours=1), 4_000.0)]
+    smart = plan_smart(_request(10.0, prices, now=now), half, confidence=1.0)
+    assert smart.expected_solar_wh == 2_000
+
+
+def test_excluded_windows_are_used_when_the_deadline_needs_them() -> None:
+    prices = _prices(0.3, 0.05, 0.2)
+    excluded = ((T0 + timedelta(hours=1), T0 + timedelta(hours=2)),)
+    plan = plan_cheapest(
+        _request(
+            3 * KW_AT_16A, prices, departure=T0 + timedelta(hours=3), excluded=excluded
+        )
+    )
+    assert len(plan.slots) == 3

@@ -45,6 +45,9 @@ class PlanRequest:
     price_cap: float | None = None
     # The slot being charged now (kept on re-plan), if any.
     charging_slot_start: datetime | None = None
+    # Windows left to the surplus controller: the grid plan avoids them
+    # unless the deadline cannot be met otherwise.
+    excluded: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,6 +98,10 @@ def _window(request: PlanRequest) -> list[PriceSlot]:
     return window
 
 
+def _overlaps(slot: PriceSlot, windows: Sequence[tuple[datetime, datetime]]) -> bool:
+    return any(start < slot.end and slot.start < end for start, end in windows)
+
+
 def _hours(slot: PriceSlot) -> float:
     return (slot.end - slot.start).total_seconds() / 3600
 
@@ -105,7 +112,8 @@ def plan_cheapest(request: PlanRequest) -> Plan:
     window = _window(request)
     if request.price_cap is not None:
         window = [slot for slot in window if slot.price <= request.price_cap]
-    capacity = sum(_hours(slot) * request.max_a * watts_per_amp for slot in window)
+    free = [slot for slot in window if not _overlaps(slot, request.excluded)]
+    capacity = sum(_hours(slot) * request.max_a * watts_per_amp for slot in free)
     if capacity <= request.energy_wh:
         # Deadline guarantee: everything, starting now.
         order = window
@@ -119,7 +127,7 @@ def plan_cheapest(request: PlanRequest) -> Plan:
             and slot.start <= max(running, request.now) < slot.end
         ]
         rest = sorted(
-            (slot for slot in window if slot not in kept),
+            (slot for slot in free if slot not in kept),
             key=lambda slot: (slot.price, slot.start),
         )
         order = kept + rest
@@ -192,20 +200,30 @@ def plan_smart(
 
     ``solar_forecast`` gives expected EV-usable surplus energy (Wh) per
     window. Only a share (``confidence``) of the forecast before departure
-    is counted, and never more than the EV can take in that window at its
-    maximum current; the grid part is then planned like the cheapest mode.
+    is counted (the remaining part of a window that has begun), never a
+    window too weak to start charging, and never more than the EV can take
+    at its maximum current. The grid part is then planned like the cheapest
+    mode in the other slots, so the same hours are not counted twice.
     The surplus controller takes the sunshine as it comes; if it falls short,
     the next re-plan buys the difference (the deadline guarantee still holds).
     """
     watts = request.max_a * request.voltage_v * request.phases
+    # The surplus controller cannot start below the minimum on one phase.
+    min_watts = request.min_a * request.voltage_v
     expected = 0.0
+    counted: list[tuple[datetime, datetime]] = []
     for window_start, window_end, energy_wh in solar_forecast:
         start = max(window_start, request.now)
         end = min(window_end, request.departure)
         if start >= end:
             continue
+        share = (end - start) / (window_end - window_start)
         hours = (end - start).total_seconds() / 3600
-        expected += min(energy_wh * confidence, watts * hours)
+        usable = energy_wh * confidence * share
+        if usable / hours < min_watts:
+            continue
+        expected += min(usable, watts * hours)
+        counted.append((start, end))
     grid_need = max(0.0, request.energy_wh - expected)
     grid = plan_cheapest(
         PlanRequest(
@@ -219,6 +237,7 @@ def plan_smart(
             voltage_v=request.voltage_v,
             price_cap=request.price_cap,
             charging_slot_start=request.charging_slot_start,
+            excluded=tuple(counted),
         )
     )
     return SmartPlan(expected_solar_wh=min(expected, request.energy_wh), grid=grid)
