@@ -53,6 +53,7 @@ from .csms.tracker import (
     SessionStarted,
     TagPresented,
 )
+from .repairs import FailureStreak
 from .runtime import (
     OcppCsmsRuntime,
     charger_subentries,
@@ -76,35 +77,24 @@ class HubBridge:
         self._store = store
         # EVSEs that have entities; a new one makes the platforms add some.
         self.known_evses: set[tuple[str, int]] = set()
-        self._auth_failures: dict[str, int] = {}
+        self._auth_failures = FailureStreak(
+            "auth_failed",
+            AUTH_FAILURE_REPAIR_THRESHOLD,
+            ir.IssueSeverity.WARNING,
+            f"auth_failed_{entry.entry_id}_",
+        )
 
     @callback
     def charger_auth_failed(self, charger_id: str, reason: str) -> None:
         """Ask the user to act once a charger keeps failing to authenticate."""
-        count = self._auth_failures.get(charger_id, 0) + 1
-        self._auth_failures[charger_id] = count
-        if count == AUTH_FAILURE_REPAIR_THRESHOLD:
-            ir.async_create_issue(
-                self._hass,
-                DOMAIN,
-                f"auth_failed_{self._entry.entry_id}_{charger_id}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="auth_failed",
-                translation_placeholders={
-                    "charger_id": charger_id,
-                    "reason": reason,
-                    "count": str(count),
-                },
-            )
+        self._auth_failures.failed(
+            self._hass, charger_id, {"charger_id": charger_id, "reason": reason}
+        )
 
     @callback
     def charger_authenticated(self, charger_id: str, password: str | None) -> None:
         """Clear failure counts; retire an old password once the new one works."""
-        if self._auth_failures.pop(charger_id, 0) >= AUTH_FAILURE_REPAIR_THRESHOLD:
-            ir.async_delete_issue(
-                self._hass, DOMAIN, f"auth_failed_{self._entry.entry_id}_{charger_id}"
-            )
+        self._auth_failures.succeeded(self._hass, charger_id)
         subentry = charger_subentries(self._entry).get(charger_id)
         if (
             password is not None

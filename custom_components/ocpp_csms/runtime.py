@@ -23,7 +23,6 @@ from .const import (
     CONF_PREVIOUS_PASSWORD,
     CONF_SERIAL_NUMBER,
     CONF_VENDOR,
-    DOMAIN,
     LIMIT_FAILURE_REPAIR_THRESHOLD,
     SUBENTRY_CHARGER,
 )
@@ -32,6 +31,7 @@ from .csms.const import OcppVersion
 from .csms.model import BootInfo
 from .csms.security import TlsFiles
 from .csms.server import CsmsServer
+from .repairs import FailureStreak
 from .store import ChargerStore
 
 if TYPE_CHECKING:
@@ -54,28 +54,22 @@ class OcppCsmsRuntime:
     limiters: dict[str, ChargerLimiter] = field(default_factory=dict)
     # The user's maximum current per (charger, EVSE); balancing stays below.
     user_limits: dict[tuple[str, int], float] = field(default_factory=dict)
-    limit_failures: dict[str, int] = field(default_factory=dict)
+    limit_failures: FailureStreak = field(
+        default_factory=lambda: FailureStreak(
+            "limit_not_applied",
+            LIMIT_FAILURE_REPAIR_THRESHOLD,
+            ir.IssueSeverity.ERROR,
+            "limit_not_applied_",
+        )
+    )
     balancer: SiteBalancer | None = None
 
     def limit_result(self, hass: HomeAssistant, charger_id: str, ok: bool) -> None:
         """Track limit failures; a charger that keeps refusing needs the user."""
-        issue_id = f"limit_not_applied_{charger_id}"
         if ok:
-            if self.limit_failures.pop(charger_id, 0) >= LIMIT_FAILURE_REPAIR_THRESHOLD:
-                ir.async_delete_issue(hass, DOMAIN, issue_id)
-            return
-        count = self.limit_failures.get(charger_id, 0) + 1
-        self.limit_failures[charger_id] = count
-        if count == LIMIT_FAILURE_REPAIR_THRESHOLD:
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="limit_not_applied",
-                translation_placeholders={"charger_id": charger_id},
-            )
+            self.limit_failures.succeeded(hass, charger_id)
+        else:
+            self.limit_failures.failed(hass, charger_id, {"charger_id": charger_id})
 
     def limiter(self, charger_id: str) -> ChargerLimiter:
         """Return the charger's limiter (it remembers the working form)."""
