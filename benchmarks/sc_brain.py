@@ -4,7 +4,9 @@
   (13:00), for the estimated energy less what the meter already counted;
   the plan's ``steps`` go through ``build_profile`` (one Absolute TxProfile,
   amps, fitted to the charger's maximum periods, ending at departure) and
-  the charger follows that profile minute by minute on its own. A re-plan
+  the charger follows that profile minute by minute on its own. Every
+  request carries ``reserve_for(estimate, delivered)`` (the plan's reserve
+  after the planned charge, as the integration passes it). A re-plan
   whose profile differs from the one installed (from now on) is one write.
 - smart: the same with ``plan_smart`` (hourly PV-surplus forecast, counted
   at the planner's default confidence) for the grid part, re-planned also
@@ -31,6 +33,7 @@ from custom_components.ocpp_csms.charging.planner import (
     PlanRequest,
     plan_cheapest,
     plan_smart,
+    reserve_for,
 )
 from custom_components.ocpp_csms.charging.profiles import (
     Electrical,
@@ -181,6 +184,7 @@ class PlanFollower(Strategy):
             charging_slot_start=(
                 world.at(minute // SLOT_MIN * SLOT_MIN) if charging else None
             ),
+            reserve_wh=reserve_for(self.estimate, run.delivered_wh),
         )
         if self.smart:
             plan = plan_smart(request, self._solar_windows(minute)).grid

@@ -20,6 +20,7 @@ def _prices(*values: float, minutes: int = 60) -> list[PriceSlot]:
 
 
 def _request(energy_kwh: float, prices: list[PriceSlot], **kw: object) -> PlanRequest:
+    kw.setdefault("reserve_wh", 0.0)  # the reserve has its own tests
     return PlanRequest(
         now=kw.pop("now", T0),  # type: ignore[arg-type]
         departure=kw.pop("departure", T0 + timedelta(hours=12)),  # type: ignore[arg-type]
@@ -154,3 +155,63 @@ def test_excluded_windows_are_used_when_the_deadline_needs_them() -> None:
         )
     )
     assert len(plan.slots) == 3
+
+
+def test_reserve_goes_after_the_planned_charge_in_whole_slots() -> None:
+    from custom_components.ocpp_csms.charging.planner import reserve_for
+
+    # Cheapest: hour 1 and 3; the reserve only after hour 3 (hour 5 is
+    # cheaper than 4), never in the dearer hour 0 or 2 before it.
+    prices = _prices(0.30, 0.10, 0.25, 0.05, 0.40, 0.20, 0.35)
+    plan = plan_cheapest(_request(2 * KW_AT_16A, prices, reserve_wh=1000.0))
+    assert [(slot.start.hour - T0.hour, slot.reserve) for slot in plan.slots] == [
+        (1, False),
+        (3, False),
+        (5, True),
+    ]
+    assert plan.slots[-1].amps == 16.0  # whole slot: the car stops when full
+    assert abs(plan.energy_wh - 2 * KW_AT_16A * 1000) < 1e-6  # without reserve
+    assert abs(plan.reserve_wh - KW_AT_16A * 1000) < 1e-6
+    assert abs(plan.cost - KW_AT_16A * 0.15) < 1e-9
+    # Default: DEFAULT_RESERVE_SHARE x energy (1.0 x one slot: one more).
+    default = plan_cheapest(
+        PlanRequest(
+            now=T0,
+            departure=T0 + timedelta(hours=7),
+            energy_wh=KW_AT_16A * 1000,
+            prices=prices,
+        )
+    )
+    assert [slot.start.hour - T0.hour for slot in default.slots] == [3, 5]
+    # A plan that ends at the departure has no room for a reserve.
+    late = _prices(0.30, 0.20, 0.05)
+    plan = plan_cheapest(
+        _request(KW_AT_16A, late, departure=T0 + timedelta(hours=3), reserve_wh=5e3)
+    )
+    assert [slot.reserve for slot in plan.slots] == [False]
+    # Estimate delivered, the car still charging: the reserve keeps it going.
+    assert reserve_for(20_000, 5_000) == 20_000
+    assert reserve_for(20_000, 26_000) == 14_000
+    assert reserve_for(20_000, 60_000) == 0
+    plan = plan_cheapest(_request(0.0, prices, reserve_wh=1000.0))
+    assert [slot.start.hour - T0.hour for slot in plan.slots] == [3]
+    assert plan.slots[0].reserve
+    assert plan.energy_wh == 0
+    assert plan.complete
+
+
+def test_smart_leaves_free_or_paid_slots_to_the_grid_plan() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    # The sunny hour is priced below zero: charging there at full power is
+    # paid for, so no sun is counted and the grid plan takes that hour.
+    prices = _prices(0.3, -0.02, 0.2, 0.25)
+    sunny = [(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 8_000.0)]
+    smart = plan_smart(_request(KW_AT_16A, prices), sunny, confidence=1.0)
+    assert smart.expected_solar_wh == 0
+    assert [slot.start for slot in smart.grid.slots] == [T0 + timedelta(hours=1)]
+    # Only the paid quarter of a sunny hour is left out of the count.
+    quarters = _prices(*([0.2] * 4 + [-0.01] + [0.2] * 3 + [0.3] * 40), minutes=15)
+    smart = plan_smart(_request(KW_AT_16A, quarters), sunny, confidence=1.0)
+    assert smart.expected_solar_wh == 6_000
+    assert any(slot.price < 0 for slot in smart.grid.slots)

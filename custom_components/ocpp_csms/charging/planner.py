@@ -17,17 +17,43 @@ Rules:
 - deadline guarantee: when the cheap slots cannot deliver in time the plan
   takes every slot, so charging starts now;
 - an optional price cap leaves out dearer slots (the plan then says it
-  falls short).
+  falls short);
+- reserve: on top of the energy asked for, the plan also allows the car
+  to charge in the cheapest slots *after* the planned charge ends (never
+  before it: an unneeded reserve must not displace the planned charge), up
+  to ``reserve_wh``, in whole slots at the maximum current. The car stops by itself when full, so an unused reserve
+  costs nothing; it catches an estimate that was too low and the car's
+  slower charging near full (taper), which the plan cannot see. It works
+  without Home Assistant, since it is part of the one profile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .prices import PriceSlot
 from .profiles import MIN_CURRENT_A, LimitStep
+
+# Default reserve, as a share of the session's energy estimate. The plan
+# then allows twice the estimate: enough for an estimate 15% too low on a
+# charge ending at 100% SoC, where the car's taper above 80% can make the
+# last few kWh take two to three times as long as at full power.
+DEFAULT_RESERVE_SHARE = 1.0
+
+
+def reserve_for(
+    estimate_wh: float, delivered_wh: float, share: float = DEFAULT_RESERVE_SHARE
+) -> float:
+    """Return the reserve still open for a session (``PlanRequest.reserve_wh``).
+
+    ``estimate_wh`` is the session's whole estimate, ``delivered_wh`` what
+    the meter counted since plug-in. The reserve shrinks only by what was
+    delivered beyond the estimate, so a re-plan after the estimate is
+    delivered keeps the car charging while it still takes energy.
+    """
+    return max(0.0, share * estimate_wh - max(0.0, delivered_wh - estimate_wh))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,6 +74,10 @@ class PlanRequest:
     # Windows left to the surplus controller: the grid plan avoids them
     # unless the deadline cannot be met otherwise.
     excluded: tuple[tuple[datetime, datetime], ...] = ()
+    # Extra energy the car may take after the planned charge (see the module
+    # rules); None: DEFAULT_RESERVE_SHARE x energy_wh. Across re-plans, pass
+    # ``reserve_for(session estimate, delivered)`` so it does not shrink.
+    reserve_wh: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -59,6 +89,8 @@ class PlannedSlot:
     amps: float
     energy_wh: float
     price: float
+    # Reserve slot: only used if the car is not full by then.
+    reserve: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,9 +98,10 @@ class Plan:
     """The chosen windows, in time order."""
 
     slots: tuple[PlannedSlot, ...]
-    energy_wh: float
-    cost: float
+    energy_wh: float  # planned energy, without the reserve
+    cost: float  # of the planned energy, without the reserve
     complete: bool
+    reserve_wh: float = 0.0  # energy the reserve slots allow on top
 
     @property
     def next_start(self) -> datetime | None:
@@ -138,14 +171,59 @@ def plan_cheapest(request: PlanRequest) -> Plan:
             break
         chosen.append(_fill(slot, remaining, request, watts_per_amp))
         remaining -= chosen[-1].energy_wh
-    chosen.sort(key=lambda slot: slot.start)
     energy = sum(slot.energy_wh for slot in chosen)
+    cost = sum(slot.energy_wh / 1000 * slot.price for slot in chosen)
+    reserve = _reserve(request, free, chosen, watts_per_amp)
+    slots = sorted(chosen + reserve, key=lambda slot: slot.start)
     return Plan(
-        slots=tuple(chosen),
+        slots=tuple(slots),
         energy_wh=energy,
-        cost=sum(slot.energy_wh / 1000 * slot.price for slot in chosen),
+        cost=cost,
         complete=energy >= request.energy_wh - 1e-6,
+        reserve_wh=sum(slot.energy_wh for slot in reserve),
     )
+
+
+def _reserve(
+    request: PlanRequest,
+    free: Sequence[PriceSlot],
+    chosen: Sequence[PlannedSlot],
+    watts_per_amp: float,
+) -> list[PlannedSlot]:
+    """Cheapest free slots after the planned charge, up to the reserve."""
+    wanted = (
+        DEFAULT_RESERVE_SHARE * request.energy_wh
+        if request.reserve_wh is None
+        else request.reserve_wh
+    )
+    if wanted <= 0:
+        return []
+    after = max((slot.end for slot in chosen), default=request.now)
+
+    def cheapest(slots: Iterable[PriceSlot]) -> list[PriceSlot]:
+        return sorted(slots, key=lambda slot: (slot.price, slot.start))
+
+    # Only after the planned charge: a reserve placed before it would be
+    # used first and push the planned (cheaper) energy out.
+    candidates = cheapest(slot for slot in free if slot.start >= after)
+    # Whole slots at the maximum: the car itself stops when it is full.
+    reserve: list[PlannedSlot] = []
+    for slot in candidates:
+        if wanted <= 0:
+            break
+        energy = _hours(slot) * request.max_a * watts_per_amp
+        reserve.append(
+            PlannedSlot(
+                start=slot.start,
+                end=slot.end,
+                amps=request.max_a,
+                energy_wh=energy,
+                price=slot.price,
+                reserve=True,
+            )
+        )
+        wanted -= energy
+    return reserve
 
 
 def _fill(
@@ -182,6 +260,23 @@ def _fill(
     )
 
 
+def _without(
+    start: datetime, end: datetime, holes: Sequence[PriceSlot]
+) -> list[tuple[datetime, datetime]]:
+    """Return [start, end) minus the holes' time, as intervals in time order."""
+    parts: list[tuple[datetime, datetime]] = []
+    at = start
+    for hole in sorted(holes, key=lambda slot: slot.start):
+        if hole.end <= at or hole.start >= end:
+            continue
+        if hole.start > at:
+            parts.append((at, hole.start))
+        at = max(at, hole.end)
+    if at < end:
+        parts.append((at, end))
+    return parts
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SmartPlan:
     """Surplus first, the rest bought in the cheapest slots."""
@@ -201,8 +296,9 @@ def plan_smart(
     ``solar_forecast`` gives expected EV-usable surplus energy (Wh) per
     window. Only a share (``confidence``) of the forecast before departure
     is counted (the remaining part of a window that has begun), never a
-    window too weak to start charging, and never more than the EV can take
-    at its maximum current. The grid part is then planned like the cheapest
+    window too weak to start charging, never in slots priced at or below
+    zero (the grid plan takes those at full power), and never more than the
+    EV can take at its maximum current. The grid part is then planned like the cheapest
     mode in the other slots, so the same hours are not counted twice.
     The surplus controller takes the sunshine as it comes; if it falls short,
     the next re-plan buys the difference (the deadline guarantee still holds).
@@ -212,18 +308,25 @@ def plan_smart(
     min_watts = request.min_a * request.voltage_v
     expected = 0.0
     counted: list[tuple[datetime, datetime]] = []
+    paid = [slot for slot in request.prices if slot.price <= 0]
     for window_start, window_end, energy_wh in solar_forecast:
         start = max(window_start, request.now)
         end = min(window_end, request.departure)
         if start >= end:
             continue
-        share = (end - start) / (window_end - window_start)
-        hours = (end - start).total_seconds() / 3600
+        # Slots at a price <= 0 are left to the grid plan: charging at full
+        # power there costs nothing or earns money, so no sun is counted.
+        parts = _without(start, end, paid)
+        seconds = sum((b - a).total_seconds() for a, b in parts)
+        if seconds <= 0:
+            continue
+        share = seconds / (window_end - window_start).total_seconds()
+        hours = seconds / 3600
         usable = energy_wh * confidence * share
         if usable / hours < min_watts:
             continue
         expected += min(usable, watts * hours)
-        counted.append((start, end))
+        counted.extend(parts)
     grid_need = max(0.0, request.energy_wh - expected)
     grid = plan_cheapest(
         PlanRequest(
@@ -238,6 +341,11 @@ def plan_smart(
             price_cap=request.price_cap,
             charging_slot_start=request.charging_slot_start,
             excluded=tuple(counted),
+            reserve_wh=(
+                DEFAULT_RESERVE_SHARE * request.energy_wh
+                if request.reserve_wh is None
+                else request.reserve_wh
+            ),
         )
     )
     return SmartPlan(expected_solar_wh=min(expected, request.energy_wh), grid=grid)
