@@ -12,9 +12,10 @@ prices: a binary per negative-price slot with surplus).
 
 Why 15-minute slots suffice: prices are constant within a slot, and any
 slot energy between the 6 A and 16 A amounts is reachable, so finer time
-steps cannot lower the price-only cost. The optimum ignores the car's taper
-above 80% SoC, so it is a lower bound; with PV, the per-slot surplus sum is
-a little optimistic against minute-by-minute matching (also a lower bound).
+steps cannot lower the price-only cost. The taper is taken at the start of
+each slot (the car slows within a slot, the optimum does not), so the
+optimum stays a lower bound; with PV, the per-slot surplus sum is a little
+optimistic against minute-by-minute matching (also a lower bound).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from scipy.optimize import (  # type: ignore[import-untyped]
 from scipy.sparse import coo_matrix  # type: ignore[import-untyped]
 
 from .sc_data import SLOT_MIN, Session, World
-from .sc_sim import MAX_A, VOLTAGE_V
+from .sc_sim import CAR_MAX_W, MAX_A, TAPER_FLOOR, TAPER_SOC, VOLTAGE_V
 
 MIN_A = 6.0
 
@@ -84,7 +85,13 @@ def _slots(world: World, session: Session) -> tuple[np.ndarray, ...]:
     return hours, price, surplus
 
 
-def optimum(world: World, session: Session, *, with_pv: bool) -> OptimumRun:
+def optimum(
+    world: World,
+    session: Session,
+    *,
+    with_pv: bool,
+    taper_floor: float | None = TAPER_FLOOR,
+) -> OptimumRun:
     """Solve one session's least-cost schedule."""
     hours, price, surplus = _slots(world, session)
     k = len(hours)
@@ -103,6 +110,19 @@ def optimum(world: World, session: Session, *, with_pv: bool) -> OptimumRun:
         rows.add({on3 + s: 1.0, on1 + s: 1.0}, 0.0, 1.0)  # one or three phases
     energy_of = {i3 + s: wh3[s] for s in range(k)} | {i1 + s: wh1[s] for s in range(k)}
     rows.add(energy_of, need, need)
+    soc0 = session.arrival_soc
+    if taper_floor is not None and soc0 + need / session.capacity_wh > TAPER_SOC:
+        # The car's taper, as the simulation applies it, at the SoC the slot
+        # starts with (linear in the energy of the slots before; optimistic
+        # within a slot, so still a lower bound): e_k <= h_k * P(soc_k).
+        drop = CAR_MAX_W * (1 - taper_floor) / (1 - TAPER_SOC)  # W per unit SoC
+        for s in range(k):
+            coefs = {i3 + s: wh3[s], i1 + s: wh1[s]}
+            for j in range(s):
+                coefs[i3 + j] = hours[s] * drop * wh3[j] / session.capacity_wh
+                coefs[i1 + j] = hours[s] * drop * wh1[j] / session.capacity_wh
+            limit = hours[s] * (CAR_MAX_W + drop * (TAPER_SOC - soc0))
+            rows.add(coefs, -np.inf, limit)
     cost = np.zeros(n_var)
     if with_pv:
         for s in range(k):  # e - surplus <= g <= e

@@ -111,7 +111,12 @@ def run_one(name: str) -> tuple[str, list[dict[str, Any]], float]:
     rows = []
     if name.startswith("optimum"):
         for session in sessions:
-            result = optimum(world, session, with_pv=name == "optimum PV")
+            result = optimum(
+                world,
+                session,
+                with_pv=name == "optimum PV",
+                taper_floor=args.taper_floor,
+            )
             rows.append(
                 {
                     "delivered_wh": result.delivered_wh,
