@@ -37,6 +37,7 @@ from .const import (
     DEFAULT_MAX_FRAME_SIZE,
     DEFAULT_PING_INTERVAL,
     DOMAIN,
+    SMART_CHARGING_OPTIONS,
     signal_new_charger,
 )
 from .csms.central import CentralConfig, CentralSystem
@@ -49,6 +50,7 @@ from .runtime import (
     charger_subentries,
     tls_files,
 )
+from .smart import SmartCharging
 from .store import ChargerStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -58,7 +60,9 @@ PLATFORMS: list[Platform] = [
     Platform.BUTTON,
     Platform.NUMBER,
     Platform.SENSOR,
+    Platform.SELECT,
     Platform.SWITCH,
+    Platform.TIME,
 ]
 
 
@@ -84,9 +88,9 @@ def _transport_options(entry: OcppCsmsConfigEntry) -> dict[str, int]:
 
 
 def _balancing_options(entry: OcppCsmsConfigEntry) -> dict[str, Any]:
-    """Return the load-balancing settings (a change restarts the balancer)."""
+    """Return the balancing and smart-charging inputs (a change reloads)."""
     options = entry.options
-    return {
+    return {key: options.get(key) for key in SMART_CHARGING_OPTIONS} | {
         CONF_FUSE_LIMIT: options.get(CONF_FUSE_LIMIT) or 0,
         CONF_PHASE_SENSORS: list(options.get(CONF_PHASE_SENSORS) or []),
         CONF_GRID_POWER_SENSOR: options.get(CONF_GRID_POWER_SENSOR) or None,
@@ -179,6 +183,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         bridge.update_device(charger_id, subentry.subentry_id, None)
     entry.runtime_data.balancer = SiteBalancer(hass, entry)
     entry.runtime_data.balancer.async_start()
+    smart = SmartCharging(hass, entry, store.loaded_modes)
+    entry.runtime_data.smart = smart
+    store.attach(central, smart.snapshot)
+    smart.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return True

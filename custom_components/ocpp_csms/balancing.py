@@ -28,6 +28,7 @@ from .charging.profiles import (
 from .const import (
     CONF_FALLBACK_LIMIT,
     CONF_FUSE_LIMIT,
+    CONF_GRID_EXPORT_POSITIVE,
     CONF_GRID_POWER_SENSOR,
     CONF_PHASE_SENSORS,
     DEFAULT_FALLBACK_LIMIT,
@@ -36,6 +37,7 @@ from .const import (
 )
 from .csms.errors import CallFailedError
 from .csms.profiles import ProfilePurpose, RateUnit
+from .readings import read_power_w
 from .runtime import OcppCsmsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -111,11 +113,11 @@ class SiteBalancer:
         if len(values) == 1:
             return (values[0], values[0], values[0])
         if self._power_sensor:
-            state = self._hass.states.get(self._power_sensor)
-            try:
-                watts = float(state.state) if state else None
-            except ValueError:
-                watts = None
+            watts = read_power_w(
+                self._hass,
+                self._power_sensor,
+                invert=bool(self._entry.options.get(CONF_GRID_EXPORT_POSITIVE)),
+            )
             if watts is None:
                 return None
             per_phase = max(0.0, watts) / (NOMINAL_VOLTAGE_V * 3)
@@ -203,6 +205,10 @@ class SiteBalancer:
             if previous is not None and abs(previous - amps) < RESEND_THRESHOLD_A:
                 continue
             charger_id, evse_id = _target(key)
+            if runtime.smart is not None and runtime.smart.controls(
+                (charger_id, evse_id)
+            ):
+                continue  # its mode stays under the fuse by itself
             try:
                 await runtime.limiter(charger_id).set_limit(
                     evse_id, now=dt_util.utcnow(), amps=amps

@@ -60,6 +60,7 @@ from .runtime import (
     charger_subentry_data,
     charger_title,
 )
+from .smart import SmartCharging
 from .store import ChargerStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ class HubBridge:
         async_dispatcher_send(
             self._hass, signal_evse_update(entry_id, charger_id, evse_id)
         )
+        if (smart := self._smart) is not None:
+            smart.evse_changed(charger_id, evse_id)
         self._store.schedule_save()
 
     @callback
@@ -254,6 +257,11 @@ class HubBridge:
                 )
         self._store.schedule_save()
 
+    @property
+    def _smart(self) -> SmartCharging | None:
+        runtime: OcppCsmsRuntime | None = getattr(self._entry, "runtime_data", None)
+        return runtime.smart if runtime is not None else None
+
     @callback
     def charger_connected(self, charger_id: str, version: OcppVersion) -> None:
         """Tell the charger's entities it is online."""
@@ -320,6 +328,9 @@ class HubBridge:
         self.update_device(charger_id, subentry.subentry_id, info)
         self._notify(charger_id)
         self._protect(charger_id)
+        if (smart := self._smart) is not None:
+            # After a reboot the charger may have lost our profiles.
+            smart.charger_online(charger_id)
 
     @callback
     def _protect(self, charger_id: str) -> None:

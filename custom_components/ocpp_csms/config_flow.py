@@ -20,6 +20,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import (
     EntitySelector,
@@ -37,11 +38,15 @@ from .const import (
     CONF_ALLOWED_TAGS,
     CONF_AUTHORIZATION,
     CONF_AUTO_ACCEPT,
+    CONF_BATTERY_POWER_SENSOR,
+    CONF_BATTERY_PRIORITY_SOC,
+    CONF_BATTERY_SOC_SENSOR,
     CONF_CAFILE,
     CONF_CERTFILE,
     CONF_CHARGER_ID,
     CONF_FALLBACK_LIMIT,
     CONF_FUSE_LIMIT,
+    CONF_GRID_EXPORT_POSITIVE,
     CONF_GRID_POWER_SENSOR,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HUB_ENTRY_ID,
@@ -52,9 +57,13 @@ from .const import (
     CONF_OCPP_VERSION,
     CONF_PHASE_SENSORS,
     CONF_PING_INTERVAL,
+    CONF_PRICE_ENTITY,
+    CONF_PV_FORECAST_ENTITY,
+    CONF_PV_POWER_SENSOR,
     CONF_REJECTED_CHARGERS,
     CONF_REMOTE_ID_TAG,
     CONF_SECURITY_PROFILE,
+    CONF_SMART_CHARGING,
     CONF_VENDOR,
     DEFAULT_FALLBACK_LIMIT,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -67,6 +76,7 @@ from .const import (
     DOMAIN,
     MAX_HEARTBEAT_INTERVAL,
     MIN_HEARTBEAT_INTERVAL,
+    SMART_CHARGING_OPTIONS,
     SUBENTRY_CHARGER,
 )
 from .csms.const import OcppVersion
@@ -313,6 +323,30 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
         }
 
 
+def _smart_charging_schema() -> vol.Schema:
+    """Return the inputs of the charging modes (prices, meters, forecast)."""
+    power = EntitySelectorConfig(domain="sensor", device_class="power")
+    return vol.Schema(
+        {
+            vol.Optional(CONF_PRICE_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=["sensor", "event"])
+            ),
+            vol.Required(CONF_GRID_EXPORT_POSITIVE): cv.boolean,
+            vol.Optional(CONF_PV_POWER_SENSOR): EntitySelector(power),
+            vol.Optional(CONF_BATTERY_POWER_SENSOR): EntitySelector(power),
+            vol.Optional(CONF_BATTERY_SOC_SENSOR): EntitySelector(
+                EntitySelectorConfig(domain="sensor", device_class="battery")
+            ),
+            vol.Optional(CONF_BATTERY_PRIORITY_SOC): vol.All(
+                vol.Coerce(int), vol.Range(min=0, max=100)
+            ),
+            vol.Optional(CONF_PV_FORECAST_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain="sensor")
+            ),
+        }
+    )
+
+
 class OcppCsmsOptionsFlow(OptionsFlow):
     """Settings applied while chargers stay connected."""
 
@@ -324,6 +358,8 @@ class OcppCsmsOptionsFlow(OptionsFlow):
             for key in (CONF_ALLOWED_TAGS, CONF_REJECTED_CHARGERS):
                 values = [value.strip() for value in user_input.get(key, [])]
                 user_input[key] = sorted({value for value in values if value})
+            # Stored flat: the section is only how the form groups them.
+            user_input |= user_input.pop(CONF_SMART_CHARGING, {})
             return self.async_create_entry(data=user_input)
         schema = vol.Schema(
             {
@@ -367,8 +403,15 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 vol.Required(CONF_FALLBACK_LIMIT): vol.All(
                     vol.Coerce(int), vol.Range(min=0, max=80)
                 ),
+                vol.Optional(CONF_SMART_CHARGING): section(
+                    _smart_charging_schema(), {"collapsed": True}
+                ),
             }
         )
+        options = dict(self.config_entry.options)
+        smart = {
+            key: options.pop(key) for key in SMART_CHARGING_OPTIONS if key in options
+        }
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
@@ -385,8 +428,9 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
                     CONF_FUSE_LIMIT: 0,
                     CONF_FALLBACK_LIMIT: DEFAULT_FALLBACK_LIMIT,
+                    CONF_SMART_CHARGING: {CONF_GRID_EXPORT_POSITIVE: False} | smart,
                 }
-                | dict(self.config_entry.options),
+                | options,
             ),
         )
 

@@ -40,6 +40,25 @@ CONF_GRID_POWER_SENSOR: Final = "grid_power_sensor"
 CONF_FALLBACK_LIMIT: Final = "fallback_limit"
 DEFAULT_FALLBACK_LIMIT: Final = 6
 
+# Smart charging (options section "smart_charging").
+CONF_SMART_CHARGING: Final = "smart_charging"
+CONF_PRICE_ENTITY: Final = "price_entity"
+CONF_GRID_EXPORT_POSITIVE: Final = "grid_export_positive"
+CONF_PV_POWER_SENSOR: Final = "pv_power_sensor"
+CONF_BATTERY_POWER_SENSOR: Final = "battery_power_sensor"
+CONF_BATTERY_SOC_SENSOR: Final = "battery_soc_sensor"
+CONF_BATTERY_PRIORITY_SOC: Final = "battery_priority_soc"
+CONF_PV_FORECAST_ENTITY: Final = "pv_forecast_entity"
+SMART_CHARGING_OPTIONS: Final = (
+    CONF_PRICE_ENTITY,
+    CONF_GRID_EXPORT_POSITIVE,
+    CONF_PV_POWER_SENSOR,
+    CONF_BATTERY_POWER_SENSOR,
+    CONF_BATTERY_SOC_SENSOR,
+    CONF_BATTERY_PRIORITY_SOC,
+    CONF_PV_FORECAST_ENTITY,
+)
+
 # Consecutive refused connection attempts before we ask the user to act.
 AUTH_FAILURE_REPAIR_THRESHOLD: Final = 5
 # Consecutive limits a charger would not take before we raise a repair issue.
@@ -81,6 +100,11 @@ def signal_new_evse(entry_id: str) -> str:
 def signal_new_charger(entry_id: str) -> str:
     """Return the dispatcher signal for a newly accepted charger."""
     return f"{DOMAIN}_{entry_id}_new_charger"
+
+
+def signal_plan_update(entry_id: str, charger_id: str, evse_id: int) -> str:
+    """Return the dispatcher signal for a new plan or setting of one EVSE."""
+    return f"{DOMAIN}_{entry_id}_{charger_id}_{evse_id}_plan"
 
 
 def evse_device_identifier(charger_id: str, evse_id: int) -> str:

@@ -24,6 +24,7 @@ from .const import (
     signal_evse_update,
     signal_new_charger,
     signal_new_evse,
+    signal_plan_update,
 )
 from .csms.central import CentralSystem
 from .csms.commands import ChargerCommands
@@ -31,6 +32,7 @@ from .csms.errors import CallFailedError
 from .csms.model import ChargerState, EvseState
 from .errors import command_error, limit_error
 from .runtime import OcppCsmsConfigEntry, charger_subentries
+from .smart import EvseCharging, SmartCharging
 
 
 class ChargerEntity(Entity):
@@ -38,7 +40,7 @@ class ChargerEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    _last_written: tuple[bool, Any] | None = None
+    _last_written: tuple[Any, Any] | None = None
 
     def __init__(
         self,
@@ -228,3 +230,41 @@ def async_setup_charger_entities(
     entry.async_on_unload(
         async_dispatcher_connect(hass, signal_new_evse(entry.entry_id), _add_evse)
     )
+
+
+class ModeEntity(EvseEntity):
+    """An entity of an EVSE's charging mode, plan or targets."""
+
+    @property
+    def available(self) -> bool:
+        """Settings stay editable while the charger is offline."""
+        return True
+
+    @property
+    def smart(self) -> SmartCharging:
+        """Return the hub's charging modes."""
+        smart = self._entry.runtime_data.smart
+        if smart is None:  # set up before the platforms; never None here
+            raise RuntimeError("charging modes not set up")
+        return smart
+
+    @property
+    def charging(self) -> EvseCharging:
+        """Return this EVSE's mode state."""
+        return self.smart.evse((self.charger_id, self.evse_id))
+
+    def _update_signals(self) -> list[str]:
+        """Also follow new plans and settings."""
+        return [
+            *super()._update_signals(),
+            signal_plan_update(self._entry.entry_id, self.charger_id, self.evse_id),
+        ]
+
+    @callback
+    def _handle_update(self) -> None:
+        # The plan's attributes can change while its state does not.
+        written = (self.state, self.extra_state_attributes)
+        if written == self._last_written:
+            return
+        self._last_written = written
+        self.async_write_ha_state()

@@ -1,20 +1,22 @@
-"""Number: the maximum current of an EVSE (a TxDefaultProfile limit)."""
+"""Numbers: an EVSE's maximum current, and its charging targets."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from homeassistant.components.number import (
     NumberDeviceClass,
+    NumberEntity,
     NumberEntityDescription,
     NumberMode,
     RestoreNumber,
 )
-from homeassistant.const import UnitOfElectricCurrent
+from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import EvseEntity, async_setup_charger_entities
+from .entity import EvseEntity, ModeEntity, async_setup_charger_entities
 from .runtime import OcppCsmsConfigEntry
 
 PARALLEL_UPDATES = 1
@@ -30,6 +32,58 @@ MAX_CURRENT = NumberEntityDescription(
     native_step=1,
     mode=NumberMode.SLIDER,
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetNumberDescription(NumberEntityDescription):
+    """A charging target and the setting it edits."""
+
+    setting: str
+
+
+TARGETS = (
+    TargetNumberDescription(
+        key="target_energy",
+        translation_key="target_energy",
+        setting="target_energy_kwh",
+        device_class=NumberDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        native_min_value=0,
+        native_max_value=200,
+        native_step=0.5,
+        mode=NumberMode.BOX,
+    ),
+    TargetNumberDescription(
+        key="target_soc",
+        translation_key="target_soc",
+        setting="target_soc",
+        native_unit_of_measurement=PERCENTAGE,
+        native_min_value=0,
+        native_max_value=100,
+        native_step=1,
+        mode=NumberMode.SLIDER,
+    ),
+)
+
+
+class TargetNumber(ModeEntity, NumberEntity):
+    """Target energy (kWh) or SoC (%) by the departure."""
+
+    entity_description: TargetNumberDescription
+
+    @property
+    def native_value(self) -> float:
+        """Return the stored target."""
+        value: float = getattr(self.charging.settings, self.entity_description.setting)
+        return value
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Store the target and re-plan."""
+        await self.smart.async_update_settings(
+            (self.charger_id, self.evse_id),
+            **{self.entity_description.setting: value},
+        )
+        self.async_write_ha_state()
 
 
 class MaxCurrentNumber(EvseEntity, RestoreNumber):
@@ -51,7 +105,13 @@ class MaxCurrentNumber(EvseEntity, RestoreNumber):
         """Apply the limit (verified); with load balancing, cap the shares."""
         runtime = self._entry.runtime_data
         balancer = runtime.balancer
-        if balancer is not None and balancer.enabled and self.evse.transaction:
+        key = (self.charger_id, self.evse_id)
+        smart = runtime.smart
+        if smart is not None and smart.controls(key):
+            # The mode caps its plan or surplus at this limit.
+            runtime.user_limits[key] = value
+            await smart.async_apply(key, explicit=True)
+        elif balancer is not None and balancer.enabled and self.evse.transaction:
             # The balancer sends min(share, this limit) for running sessions.
             balancer.sent.pop((self.charger_id, self.evse_id), None)
             balancer.schedule()
@@ -65,7 +125,10 @@ class MaxCurrentNumber(EvseEntity, RestoreNumber):
 def _entities(
     entry: OcppCsmsConfigEntry, charger_id: str, evse_id: int
 ) -> Iterable[EvseEntity]:
-    return [MaxCurrentNumber(entry, charger_id, evse_id, MAX_CURRENT)]
+    return [
+        MaxCurrentNumber(entry, charger_id, evse_id, MAX_CURRENT),
+        *(TargetNumber(entry, charger_id, evse_id, desc) for desc in TARGETS),
+    ]
 
 
 async def async_setup_entry(

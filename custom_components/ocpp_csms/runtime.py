@@ -37,6 +37,7 @@ from .store import ChargerStore
 if TYPE_CHECKING:
     from .balancing import SiteBalancer
     from .bridge import HubBridge
+    from .smart import SmartCharging
 
 
 @dataclass(kw_only=True)
@@ -63,6 +64,7 @@ class OcppCsmsRuntime:
         )
     )
     balancer: SiteBalancer | None = None
+    smart: SmartCharging | None = None
 
     def limit_result(self, hass: HomeAssistant, charger_id: str, ok: bool) -> None:
         """Track limit failures; a charger that keeps refusing needs the user."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -26,7 +28,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .csms.model import ConnectorStatus, EvseState
-from .entity import EvseEntity, async_setup_charger_entities
+from .entity import EvseEntity, ModeEntity, async_setup_charger_entities
 from .runtime import OcppCsmsConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -194,10 +196,81 @@ class EvseSensor(EvseEntity, SensorEntity):
         return self.entity_description.value_fn(self.evse)
 
 
+CHARGING_PLAN = SensorEntityDescription(
+    key="charging_plan",
+    translation_key="charging_plan",
+    device_class=SensorDeviceClass.TIMESTAMP,
+)
+SESSION_COST = SensorEntityDescription(
+    key="session_cost",
+    translation_key="session_cost",
+    device_class=SensorDeviceClass.MONETARY,
+    state_class=SensorStateClass.TOTAL,
+    suggested_display_precision=2,
+)
+
+
+class ChargingPlanSensor(ModeEntity, SensorEntity):
+    """When charging starts next; the whole plan in the attributes."""
+
+    # The slots list is long and changes often: keep it out of the history.
+    _unrecorded_attributes = frozenset({"slots"})
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the next planned start."""
+        return self.charging.view.next_start
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the plan: status, energy, cost, the slots."""
+        view = self.charging.view
+        need = view.need
+        return {
+            "mode": view.mode.value,
+            "status": view.status,
+            "departure": view.departure.isoformat() if view.departure else None,
+            "needed_energy_kwh": round(need.energy_wh / 1000, 3) if need else None,
+            "target_basis": need.basis if need else None,
+            "planned_energy_kwh": round(view.energy_wh / 1000, 3),
+            "expected_solar_kwh": round(view.expected_solar_wh / 1000, 3),
+            "expected_cost": round(view.cost, 4) if view.cost is not None else None,
+            "complete": view.complete,
+            "reason": view.reason,
+            "slots": list(view.slots),
+        }
+
+
+class SessionCostSensor(ModeEntity, SensorEntity):
+    """What the running (or last) session cost at the slot prices."""
+
+    @property
+    def native_value(self) -> float:
+        """Return the cost so far."""
+        return round(self.charging.session_cost, 4)
+
+    @property
+    def native_unit_of_measurement(self) -> str:
+        """Return the price entity's currency."""
+        return self.smart.currency
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Return when the session started (the cost restarts at 0)."""
+        evse = self.evse
+        if evse.transaction is not None:
+            return evse.transaction.started_at
+        return evse.last_session.started_at if evse.last_session else None
+
+
 def _entities(
     entry: OcppCsmsConfigEntry, charger_id: str, evse_id: int
-) -> Iterable[EvseSensor]:
-    return [EvseSensor(entry, charger_id, evse_id, desc) for desc in SENSORS]
+) -> Iterable[EvseEntity]:
+    return [
+        *(EvseSensor(entry, charger_id, evse_id, desc) for desc in SENSORS),
+        ChargingPlanSensor(entry, charger_id, evse_id, CHARGING_PLAN),
+        SessionCostSensor(entry, charger_id, evse_id, SESSION_COST),
+    ]
 
 
 async def async_setup_entry(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -24,21 +25,32 @@ class ChargerStore:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}"
         )
         self._central: CentralSystem | None = None
+        self._modes: Callable[[], dict[str, Any]] | None = None
         self._save_pending = False
+        self.loaded_modes: dict[str, Any] = {}
 
     async def async_load(self) -> dict[str, dict[str, Any]]:
-        """Return the persisted state per charger id."""
+        """Return the persisted state per charger id (modes kept aside)."""
         data = await self._store.async_load() or {}
         chargers: dict[str, dict[str, Any]] = data.get("chargers", {})
+        self.loaded_modes = data.get("modes", {})
         return chargers
 
-    def attach(self, central: CentralSystem) -> None:
-        """Save this central system's state from now on."""
+    def attach(
+        self,
+        central: CentralSystem,
+        modes: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        """Save this central system's state (and the EVSE modes) from now on."""
         self._central = central
+        self._modes = modes
 
     def _data(self) -> dict[str, Any]:
         self._save_pending = False
-        return {"chargers": self._central.snapshot() if self._central else {}}
+        return {
+            "chargers": self._central.snapshot() if self._central else {},
+            "modes": self._modes() if self._modes else self.loaded_modes,
+        }
 
     @callback
     def schedule_save(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import IntEnum
 import logging
 from typing import Protocol
 
@@ -46,6 +47,23 @@ PROFILE_ID_BASE = {
     ProfilePurpose.STATION_MAX: 1200,
 }
 LIMIT_STACK_LEVEL = 1
+# Layers above the base limit (e.g. a surplus override on top of a plan) use
+# their own profile ids and the next stack level.
+LAYER_ID_OFFSET = 50
+
+
+class LimitLayer(IntEnum):
+    """Which of our stacked limits a profile is."""
+
+    BASE = 0  # the user's limit, or a plan
+    OVERRIDE = 1  # short-lived, above the base (solar surplus)
+
+
+def our_profile_id(purpose: ProfilePurpose, evse_id: int, layer: LimitLayer) -> int:
+    """Return the id of our profile for a purpose, EVSE and layer."""
+    return PROFILE_ID_BASE[purpose] + layer * LAYER_ID_OFFSET + evse_id
+
+
 VERIFY_WINDOW_S = 300
 # What counts as "the same limit" when the charger reports it back.
 TOLERANCE = {RateUnit.AMPS: 0.5, RateUnit.WATTS: 150.0}
@@ -129,6 +147,7 @@ async def apply_limit(
     transaction_id: str | None = None,
     learned: ProfileForm | None = None,
     end: datetime | None = None,
+    layer: LimitLayer = LimitLayer.BASE,
 ) -> AppliedLimit:
     """Install the limit in the first form the charger takes, then verify it."""
     error = LimitNotAppliedError()
@@ -141,8 +160,8 @@ async def apply_limit(
         profile = build_profile(
             steps,
             form,
-            profile_id=PROFILE_ID_BASE[form.purpose] + evse_id,
-            stack_level=LIMIT_STACK_LEVEL,
+            profile_id=our_profile_id(form.purpose, evse_id, layer),
+            stack_level=LIMIT_STACK_LEVEL + layer,
             electrical=electrical,
             phase_switching=capabilities.phase_switching,
             transaction_id=transaction_id,
@@ -153,22 +172,30 @@ async def apply_limit(
         except (*_REFUSALS, CallTimeoutError) as err:
             error.attempts.append((form, str(err)))
             continue
-        await _clear_other_purposes(port, evse_id, form.purpose)
+        await _clear_other_purposes(port, evse_id, form.purpose, layer)
         return await _verify(port, evse_id, profile, form, electrical, now)
     raise error
 
 
 async def _clear_other_purposes(
-    port: ProfilePort, evse_id: int, kept: ProfilePurpose
+    port: ProfilePort,
+    evse_id: int,
+    kept: ProfilePurpose | None,
+    layer: LimitLayer = LimitLayer.BASE,
 ) -> None:
     """Remove our limit of the other purpose, so one limit of ours applies."""
     for purpose in (ProfilePurpose.TX_DEFAULT, ProfilePurpose.TX):
         if purpose is kept:
             continue
         try:
-            await port.clear_profile(PROFILE_ID_BASE[purpose] + evse_id)
+            await port.clear_profile(our_profile_id(purpose, evse_id, layer))
         except CallFailedError as err:
             _LOGGER.debug("Could not clear profile %s: %s", purpose, err)
+
+
+async def clear_layer(port: ProfilePort, evse_id: int, layer: LimitLayer) -> None:
+    """Remove our profiles of one layer (e.g. the surplus override ended)."""
+    await _clear_other_purposes(port, evse_id, None, layer)
 
 
 def _intended_now(profile: ChargingProfile, now: datetime) -> float:

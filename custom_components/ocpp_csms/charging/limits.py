@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ..csms.central import CentralSystem
 from ..csms.model import EvseState
-from .engine import AppliedLimit, apply_limit
+from .engine import AppliedLimit, LimitLayer, apply_limit, clear_layer
 from .profiles import NOMINAL_VOLTAGE_V, Electrical, LimitStep, ProfileForm
 
 # A phase carrying at least this much current counts as in use.
@@ -53,18 +54,42 @@ class ChargerLimiter:
             if watts is None:
                 raise ValueError("give amps or watts")
             amps = watts / (electrical.voltage_v * electrical.phases)
+        return await self.set_steps(
+            evse_id,
+            [LimitStep(start=now, amps=amps)],
+            now=now,
+            end=now + timedelta(seconds=duration_s) if duration_s else None,
+        )
+
+    async def set_steps(
+        self,
+        evse_id: int,
+        steps: Sequence[LimitStep],
+        *,
+        now: datetime,
+        end: datetime | None = None,
+        layer: LimitLayer = LimitLayer.BASE,
+    ) -> AppliedLimit:
+        """Send limit steps (a plan, or an override) as one profile."""
+        state = self._central.tracker(self.charger_id).state
+        evse = state.evse(evse_id)
         applied = await apply_limit(
             self._central.commands(self.charger_id),
             evse_id,
-            [LimitStep(start=now, amps=amps)],
+            steps,
             state.capabilities,
-            electrical,
+            electrical_of(evse),
             now=now,
             transaction_id=(
                 evse.transaction.transaction_id if evse.transaction else None
             ),
             learned=self.learned.get(evse_id),
-            end=now + timedelta(seconds=duration_s) if duration_s else None,
+            end=end,
+            layer=layer,
         )
         self.learned[evse_id] = applied.form
         return applied
+
+    async def clear(self, evse_id: int, layer: LimitLayer) -> None:
+        """Remove our profiles of a layer from the EVSE."""
+        await clear_layer(self._central.commands(self.charger_id), evse_id, layer)

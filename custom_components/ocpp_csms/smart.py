@@ -1,0 +1,677 @@
+"""Charging modes in Home Assistant: read the sensors, run the brain, send.
+
+One ``SmartCharging`` per hub keeps every EVSE's settings (persisted with
+the charger state), re-plans when prices, the forecast, a session or a
+setting change, runs the 30 s surplus loop, and sends through the limiter:
+a plan as ONE base profile, the surplus as a short-lived override on the
+next stack level (the charger falls back to the plan when HA is gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.util import dt as dt_util
+
+from .charging.engine import LimitLayer, LimitNotAppliedError, LimitNotEffectiveError
+from .charging.limits import electrical_of
+from .charging.modes import (
+    SURPLUS_HOLD,
+    ChargingMode,
+    EnergyNeed,
+    EvseSettings,
+    energy_needed,
+    estimated_capacity_kwh,
+    limit_at,
+    next_departure,
+    surplus_override,
+)
+from .charging.planner import Plan, PlanRequest, plan_cheapest, plan_smart, reserve_for
+from .charging.prices import PriceFormatError, PriceSlot, parse_prices
+from .charging.profiles import MIN_CURRENT_A, LimitStep
+from .charging.pv_forecast import ev_surplus_forecast, parse_pv_forecast
+from .charging.surplus import (
+    SurplusConfig,
+    SurplusController,
+    SurplusInputs,
+    SurplusMode,
+)
+from .const import (
+    CONF_BATTERY_POWER_SENSOR,
+    CONF_BATTERY_PRIORITY_SOC,
+    CONF_BATTERY_SOC_SENSOR,
+    CONF_GRID_EXPORT_POSITIVE,
+    CONF_GRID_POWER_SENSOR,
+    CONF_PRICE_ENTITY,
+    CONF_PV_FORECAST_ENTITY,
+    CONF_PV_POWER_SENSOR,
+    DOMAIN,
+    EVENT_SESSION_ENDED,
+    EVENT_SESSION_STARTED,
+    signal_plan_update,
+)
+from .csms.errors import CallFailedError
+from .readings import price_currency, read_number, read_power_w
+from .runtime import OcppCsmsConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+SURPLUS_INTERVAL = timedelta(seconds=30)
+# Re-plan this often: delivered energy and SoC move the need.
+REPLAN_INTERVAL = timedelta(minutes=15)
+# A new plan this close to the one installed is not sent.
+PLAN_TOLERANCE_A = 1.0
+PLAN_TOLERANCE = timedelta(minutes=2)
+# Renew a surplus override this long before it runs out.
+RENEW_MARGIN = timedelta(minutes=5)
+# Without a PV sensor, the household is assumed to use this much.
+DEFAULT_HOUSE_LOAD_W = 500.0
+HOUSE_LOAD_SMOOTHING = 0.05
+
+type EvseKey = tuple[str, int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanView:
+    """What the plan sensor shows."""
+
+    mode: ChargingMode
+    status: str  # idle, planned, charging, no_prices, failed, ...
+    next_start: datetime | None = None
+    energy_wh: float = 0.0
+    cost: float | None = None
+    expected_solar_wh: float = 0.0
+    complete: bool = True
+    slots: tuple[dict[str, Any], ...] = ()
+    need: EnergyNeed | None = None
+    departure: datetime | None = None
+    reason: str | None = None
+
+
+@dataclass
+class EvseCharging:
+    """The live state of one EVSE's mode."""
+
+    settings: EvseSettings
+    view: PlanView
+    plan: Plan | None = None
+    plan_steps: list[LimitStep] = field(default_factory=list)
+    sent_steps: list[LimitStep] | None = None
+    surplus: SurplusController | None = None
+    override_until: datetime | None = None
+    override_amps: float = 0.0
+    # Session bookkeeping (persisted): cost so far and the SoC at start.
+    transaction_id: str | None = None
+    session_cost: float = 0.0
+    counted_wh: float = 0.0
+    soc_start: float | None = None
+    capacity_kwh: float | None = None
+    estimate_wh: float | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def persisted(self) -> dict[str, Any]:
+        """Return what survives a restart."""
+        return self.settings.as_dict() | {
+            "transaction_id": self.transaction_id,
+            "session_cost": self.session_cost,
+            "counted_wh": self.counted_wh,
+            "soc_start": self.soc_start,
+            "capacity_kwh": self.capacity_kwh,
+            "estimate_wh": self.estimate_wh,
+        }
+
+
+def _storage_key(key: EvseKey) -> str:
+    return f"{key[0]}/{key[1]}"
+
+
+def _slot_view(slot: Any) -> dict[str, Any]:
+    return {
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "current_a": slot.amps,
+        "energy_kwh": round(slot.energy_wh / 1000, 3),
+        "price": slot.price,
+        "reserve": slot.reserve,
+    }
+
+
+def _same_steps(
+    old: list[LimitStep] | None, new: list[LimitStep], now: datetime
+) -> bool:
+    """Return True when two plans give (nearly) the same current from now on."""
+    if old is None:
+        return False
+    moments = sorted({now} | {step.start for step in old + new if step.start > now})
+    for moment in moments:
+        before = moment - PLAN_TOLERANCE
+        after = moment + PLAN_TOLERANCE
+        values = [limit_at(new, moment)]
+        near_old = [limit_at(old, t) for t in (before, moment, after)]
+        if min(abs(values[0] - value) for value in near_old) >= PLAN_TOLERANCE_A:
+            return False
+    return True
+
+
+class SmartCharging:
+    """Charging modes of every EVSE of one hub."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: OcppCsmsConfigEntry,
+        stored: Mapping[str, Any],
+    ) -> None:
+        """Restore the EVSEs' settings and session bookkeeping."""
+        self._hass = hass
+        self._entry = entry
+        self._stored = dict(stored)
+        self.evses: dict[EvseKey, EvseCharging] = {}
+        self._prices: list[PriceSlot] = []
+        self._price_error: str | None = None
+        self._house_load_w = DEFAULT_HOUSE_LOAD_W
+
+    # -- settings ------------------------------------------------------------
+
+    def evse(self, key: EvseKey) -> EvseCharging:
+        """Return an EVSE's state, restoring it on first use."""
+        if key not in self.evses:
+            data = self._stored.get(_storage_key(key), {})
+            settings = EvseSettings.from_dict(data)
+            state = EvseCharging(
+                settings=settings, view=PlanView(mode=settings.mode, status="idle")
+            )
+            state.transaction_id = data.get("transaction_id")
+            state.session_cost = float(data.get("session_cost") or 0.0)
+            state.counted_wh = float(data.get("counted_wh") or 0.0)
+            state.soc_start = data.get("soc_start")
+            state.capacity_kwh = data.get("capacity_kwh")
+            state.estimate_wh = data.get("estimate_wh")
+            self.evses[key] = state
+        return self.evses[key]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return every EVSE's persisted state (for the store)."""
+        data = dict(self._stored)
+        for key, state in self.evses.items():
+            data[_storage_key(key)] = state.persisted()
+        return data
+
+    def controls(self, key: EvseKey) -> bool:
+        """Return True when a mode other than fast drives the EVSE's limit."""
+        state = self.evses.get(key)
+        return state is not None and state.settings.mode is not ChargingMode.FAST
+
+    @property
+    def _options(self) -> Mapping[str, Any]:
+        return self._entry.options
+
+    def check_mode(self, mode: ChargingMode) -> None:
+        """Refuse a mode whose inputs are not configured (a clear error)."""
+        if mode.plans and not self._options.get(CONF_PRICE_ENTITY):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_price_entity",
+                translation_placeholders={"mode": mode.value},
+            )
+        if mode.uses_surplus and not self._options.get(CONF_GRID_POWER_SENSOR):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_grid_sensor",
+                translation_placeholders={"mode": mode.value},
+            )
+
+    async def async_update_settings(self, key: EvseKey, **changes: Any) -> None:
+        """Change an EVSE's settings, persist them and act on them."""
+        state = self.evse(key)
+        if "mode" in changes:
+            self.check_mode(changes["mode"])
+        state.settings = replace(state.settings, **changes)
+        if "mode" in changes:
+            state.surplus = None
+            state.sent_steps = None
+        self._entry.runtime_data.store.schedule_save()
+        await self.async_apply(key, explicit="mode" in changes)
+
+    # -- listeners -------------------------------------------------------------
+
+    @callback
+    def async_start(self) -> None:
+        """Follow prices, forecast and sessions; run the loops."""
+        entry = self._entry
+        self._read_prices()
+        watched = [
+            entity
+            for entity in (
+                self._options.get(CONF_PRICE_ENTITY),
+                self._options.get(CONF_PV_FORECAST_ENTITY),
+            )
+            if entity
+        ]
+        if watched:
+            entry.async_on_unload(
+                async_track_state_change_event(
+                    self._hass, watched, self._inputs_changed
+                )
+            )
+        for event in (EVENT_SESSION_STARTED, EVENT_SESSION_ENDED):
+            entry.async_on_unload(self._hass.bus.async_listen(event, self._session))
+        entry.async_on_unload(
+            async_track_time_interval(
+                self._hass,
+                self._surplus_tick,
+                SURPLUS_INTERVAL,
+                name="ocpp_csms surplus",
+            )
+        )
+        entry.async_on_unload(
+            async_track_time_interval(
+                self._hass, self._replan_tick, REPLAN_INTERVAL, name="ocpp_csms re-plan"
+            )
+        )
+
+    @callback
+    def _inputs_changed(self, event: Event[Any]) -> None:
+        if event.data["entity_id"] == self._options.get(CONF_PRICE_ENTITY):
+            self._read_prices()
+        self.schedule_all(plans_only=True)
+
+    @callback
+    def _session(self, event: Event[Any]) -> None:
+        key = (str(event.data["charger_id"]), int(event.data["evse_id"]))
+        if key in self.evses or _storage_key(key) in self._stored:
+            state = self.evse(key)
+            state.sent_steps = None  # a new transaction needs its own profile
+            state.surplus = None
+            self.schedule(key)
+
+    @callback
+    def _replan_tick(self, _: datetime) -> None:
+        self.schedule_all(plans_only=True)
+
+    @callback
+    def _surplus_tick(self, _: datetime) -> None:
+        for key, state in self.evses.items():
+            if state.settings.mode.uses_surplus and self._online(key):
+                self._entry.async_create_background_task(
+                    self._hass, self._async_surplus(key), "ocpp_csms surplus"
+                )
+
+    @callback
+    def schedule_all(self, *, plans_only: bool = False) -> None:
+        """Re-apply the modes of every EVSE (plan modes only if asked)."""
+        for key, state in self.evses.items():
+            if not plans_only or state.settings.mode.plans:
+                self.schedule(key)
+
+    @callback
+    def charger_online(self, charger_id: str) -> None:
+        """Give a (re)connected charger its EVSEs' modes again."""
+        for key, state in self.evses.items():
+            if key[0] == charger_id and state.settings.mode is not ChargingMode.FAST:
+                state.sent_steps = None
+                self.schedule(key)
+
+    @callback
+    def schedule(self, key: EvseKey) -> None:
+        """Apply an EVSE's mode in the background."""
+        self._entry.async_create_background_task(
+            self._hass, self.async_apply(key), f"ocpp_csms mode {key}"
+        )
+
+    @callback
+    def evse_changed(self, charger_id: str, evse_id: int) -> None:
+        """Count the session's cost as energy arrives."""
+        key = (charger_id, evse_id)
+        if key not in self.evses:
+            return
+        state = self.evses[key]
+        evse = self._entry.runtime_data.central.tracker(charger_id).state.evse(evse_id)
+        transaction = evse.transaction
+        if transaction is None:
+            return
+        if transaction.transaction_id != state.transaction_id:
+            state.transaction_id = transaction.transaction_id
+            state.session_cost = 0.0
+            state.counted_wh = 0.0
+            state.soc_start = evse.soc_percent
+            state.capacity_kwh = None
+            state.estimate_wh = None
+        if state.soc_start is None:
+            state.soc_start = evse.soc_percent
+        session_wh = evse.session_energy_wh or 0.0
+        delta = session_wh - state.counted_wh
+        if delta > 0:
+            price = self.price_at(dt_util.utcnow())
+            if price is not None:
+                state.session_cost += delta / 1000 * price
+            state.counted_wh = session_wh
+            learned = estimated_capacity_kwh(
+                session_wh, state.soc_start, evse.soc_percent
+            )
+            state.capacity_kwh = learned or state.capacity_kwh
+            self._notify(key)
+
+    # -- inputs ----------------------------------------------------------------
+
+    def _read_prices(self) -> None:
+        entity_id = self._options.get(CONF_PRICE_ENTITY)
+        price_state = self._hass.states.get(entity_id) if entity_id else None
+        issue_id = f"price_entity_unreadable_{self._entry.entry_id}"
+        if price_state is None:
+            self._prices = []
+            return
+        try:
+            self._prices = parse_prices(price_state.attributes)
+        except PriceFormatError as err:
+            self._prices = []
+            if self._price_error != str(err):
+                self._price_error = str(err)
+                ir.async_create_issue(
+                    self._hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="price_entity_unreadable",
+                    translation_placeholders={
+                        "entity_id": str(entity_id),
+                        "error": str(err),
+                    },
+                )
+            return
+        if self._price_error is not None:
+            self._price_error = None
+            ir.async_delete_issue(self._hass, DOMAIN, issue_id)
+
+    def price_at(self, moment: datetime) -> float | None:
+        """Return the price of the slot holding ``moment``, if known."""
+        for slot in self._prices:
+            if slot.start <= moment < slot.end:
+                return slot.price
+        return None
+
+    @property
+    def currency(self) -> str:
+        """Return the price entity's currency."""
+        return price_currency(self._hass, self._options.get(CONF_PRICE_ENTITY))
+
+    def _online(self, key: EvseKey) -> bool:
+        return self._entry.runtime_data.central.connection(key[0]) is not None
+
+    def _max_a(self, key: EvseKey) -> float:
+        runtime = self._entry.runtime_data
+        user = runtime.user_limits.get(key)
+        limit = user if user else 32.0
+        if runtime.balancer is not None and runtime.balancer.enabled:
+            limit = min(limit, runtime.balancer.fuse_a)
+        return max(MIN_CURRENT_A, limit)
+
+    def _phases(self, key: EvseKey) -> tuple[int, float]:
+        """Return the phases the car uses (3 until seen) and the voltage."""
+        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        electrical = electrical_of(evse)
+        return electrical.phases, electrical.voltage_v
+
+    def _need(self, key: EvseKey, state: EvseCharging) -> EnergyNeed:
+        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        session_wh = evse.session_energy_wh or 0.0 if evse.transaction else 0.0
+        return energy_needed(
+            state.settings,
+            session_wh=session_wh,
+            soc=evse.soc_percent if evse.transaction else None,
+            capacity_kwh=state.capacity_kwh,
+        )
+
+    def _solar_forecast(self) -> list[tuple[datetime, datetime, float]]:
+        entity_id = self._options.get(CONF_PV_FORECAST_ENTITY)
+        forecast_state = self._hass.states.get(entity_id) if entity_id else None
+        if forecast_state is None:
+            return []
+        try:
+            windows = parse_pv_forecast(forecast_state.attributes)
+        except PriceFormatError as err:
+            _LOGGER.warning("Cannot read the PV forecast %s: %s", entity_id, err)
+            return []
+        return ev_surplus_forecast(windows, self._house_load_w)
+
+    # -- applying a mode -------------------------------------------------------
+
+    async def async_apply(self, key: EvseKey, *, explicit: bool = False) -> None:
+        """Bring the charger in line with the EVSE's mode (one at a time)."""
+        state = self.evse(key)
+        async with state.lock:
+            mode = state.settings.mode
+            if mode.plans:
+                await self._apply_plan(key, state)
+            elif mode is ChargingMode.FAST:
+                state.view = PlanView(mode=mode, status="charging_now")
+                if explicit:
+                    await self._send_fast(key, state)
+            else:
+                base = MIN_CURRENT_A if mode is ChargingMode.SOLAR_MIN else 0.0
+                now = dt_util.utcnow()
+                state.plan_steps = [LimitStep(start=now, amps=base)]
+                state.view = PlanView(mode=mode, status="following_surplus")
+                if state.sent_steps is None or explicit:
+                    await self._send(key, state, state.plan_steps, now, None)
+            self._notify(key)
+
+    async def _send_fast(self, key: EvseKey, state: EvseCharging) -> None:
+        now = dt_util.utcnow()
+        steps = [LimitStep(start=now, amps=self._max_a(key))]
+        await self._send(key, state, steps, now, None)
+        await self._clear_override(key, state)
+
+    async def _apply_plan(self, key: EvseKey, state: EvseCharging) -> None:
+        now = dt_util.utcnow()
+        departure = next_departure(
+            dt_util.as_local(now), state.settings.departure
+        ).astimezone(now.tzinfo)
+        need = self._need(key, state)
+        mode = state.settings.mode
+        if not self._prices:
+            state.view = PlanView(
+                mode=mode, status="no_prices", need=need, departure=departure
+            )
+            return
+        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        delivered = (evse.session_energy_wh or 0.0) if evse.transaction else 0.0
+        if state.estimate_wh is None or not evse.transaction:
+            state.estimate_wh = need.energy_wh + delivered
+        phases, voltage = self._phases(key)
+        running = state.plan_steps and limit_at(state.plan_steps, now) > 0
+        request = PlanRequest(
+            now=now,
+            departure=departure,
+            energy_wh=need.energy_wh,
+            prices=self._prices,
+            max_a=self._max_a(key),
+            phases=phases,
+            voltage_v=voltage,
+            charging_slot_start=now if running else None,
+            reserve_wh=reserve_for(state.estimate_wh, delivered),
+        )
+        expected_solar = 0.0
+        if mode is ChargingMode.SMART:
+            smart = plan_smart(request, self._solar_forecast())
+            plan, expected_solar = smart.grid, smart.expected_solar_wh
+        else:
+            plan = plan_cheapest(request)
+        state.plan = plan
+        state.plan_steps = (
+            plan.steps(now, departure)
+            if need.energy_wh > 0
+            else [LimitStep(start=now, amps=0.0)]
+        )
+        status = "planned" if plan.slots else "done"
+        if need.energy_wh <= 0:
+            status = "done"
+        state.view = PlanView(
+            mode=mode,
+            status=status,
+            next_start=plan.next_start,
+            energy_wh=plan.energy_wh,
+            cost=plan.cost,
+            expected_solar_wh=expected_solar,
+            complete=plan.complete,
+            slots=tuple(_slot_view(slot) for slot in plan.slots),
+            need=need,
+            departure=departure,
+        )
+        if _same_steps(state.sent_steps, state.plan_steps, now):
+            return
+        if not await self._send(key, state, state.plan_steps, now, departure):
+            state.view = replace(state.view, status="failed")
+
+    async def _send(
+        self,
+        key: EvseKey,
+        state: EvseCharging,
+        steps: list[LimitStep],
+        now: datetime,
+        end: datetime | None,
+        layer: LimitLayer = LimitLayer.BASE,
+    ) -> bool:
+        """Send steps through the limiter; failures are logged and counted."""
+        runtime = self._entry.runtime_data
+        if not self._online(key):
+            return False
+        try:
+            await runtime.limiter(key[0]).set_steps(
+                key[1], steps, now=now, end=end, layer=layer
+            )
+        except CallFailedError as err:
+            _LOGGER.warning("Could not send the %s plan to %s: %s", key, key[0], err)
+            return False
+        except (LimitNotAppliedError, LimitNotEffectiveError) as err:
+            _LOGGER.warning("%s does not apply the plan: %s", key[0], err)
+            runtime.limit_result(self._hass, key[0], ok=False)
+            return False
+        runtime.limit_result(self._hass, key[0], ok=True)
+        if layer is LimitLayer.BASE:
+            state.sent_steps = list(steps)
+        return True
+
+    # -- solar surplus -----------------------------------------------------------
+
+    def _surplus_config(self, key: EvseKey) -> SurplusConfig:
+        capabilities = self._entry.runtime_data.central.tracker(
+            key[0]
+        ).state.capabilities
+        phases, voltage = self._phases(key)
+        available = (1, 3) if capabilities.phase_switching else (phases,)
+        priority = self._options.get(CONF_BATTERY_PRIORITY_SOC)
+        return SurplusConfig(
+            max_a=self._max_a(key),
+            voltage_v=voltage,
+            phases_available=available if set(available) <= {1, 3} else (3,),
+            battery_priority_soc=float(priority) if priority else None,
+        )
+
+    def _surplus_inputs(self, key: EvseKey, now: datetime) -> SurplusInputs | None:
+        options = self._options
+        grid = read_power_w(
+            self._hass,
+            options.get(CONF_GRID_POWER_SENSOR),
+            invert=bool(options.get(CONF_GRID_EXPORT_POSITIVE)),
+        )
+        if grid is None:
+            return None
+        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        ev = evse.power_w or 0.0
+        battery = read_power_w(self._hass, options.get(CONF_BATTERY_POWER_SENSOR))
+        pv = read_power_w(self._hass, options.get(CONF_PV_POWER_SENSOR))
+        if pv is not None:
+            house = pv + grid - ev - (battery or 0.0)
+            self._house_load_w += HOUSE_LOAD_SMOOTHING * (
+                max(0.0, house) - self._house_load_w
+            )
+        return SurplusInputs(
+            now=now,
+            grid_power_w=grid,
+            ev_power_w=ev,
+            battery_power_w=battery or 0.0,
+            battery_soc=read_number(self._hass, options.get(CONF_BATTERY_SOC_SENSOR)),
+        )
+
+    async def _async_surplus(self, key: EvseKey) -> None:
+        state = self.evse(key)
+        if state.lock.locked():
+            return  # a plan is being sent; the next tick decides
+        async with state.lock:
+            await self._surplus_once(key, state)
+
+    async def _surplus_once(self, key: EvseKey, state: EvseCharging) -> None:
+        now = dt_util.utcnow()
+        mode = state.settings.mode
+        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        if evse.transaction is None:
+            return
+        inputs = self._surplus_inputs(key, now)
+        if inputs is None:
+            # No meter reading: let the base (plan, 0 or minimum) rule.
+            await self._clear_override(key, state)
+            return
+        if state.surplus is None:
+            state.surplus = SurplusController(
+                self._surplus_config(key),
+                SurplusMode.SOLAR_MIN
+                if mode is ChargingMode.SOLAR_MIN
+                else SurplusMode.SOLAR,
+            )
+        decision = state.surplus.update(inputs)
+        state.view = replace(state.view, reason=decision.reason)
+        self._notify(key)
+        if decision.amps <= 0:
+            await self._clear_override(key, state)
+            return
+        renew = (
+            state.override_until is None or now >= state.override_until - RENEW_MARGIN
+        )
+        if not decision.changed and not renew:
+            return
+        if (
+            mode is ChargingMode.SMART
+            and limit_at(state.plan_steps, now) >= decision.amps
+        ):
+            await self._clear_override(key, state)
+            return
+        steps = surplus_override(state.plan_steps, now, decision.amps, decision.phases)
+        if await self._send(
+            key, state, steps, now, now + SURPLUS_HOLD, LimitLayer.OVERRIDE
+        ):
+            state.override_until = now + SURPLUS_HOLD
+            state.override_amps = decision.amps
+
+    async def _clear_override(self, key: EvseKey, state: EvseCharging) -> None:
+        if state.override_until is None:
+            return
+        try:
+            await self._entry.runtime_data.limiter(key[0]).clear(
+                key[1], LimitLayer.OVERRIDE
+            )
+        except CallFailedError as err:
+            _LOGGER.debug("Could not clear the surplus override: %s", err)
+            return
+        state.override_until = None
+        state.override_amps = 0.0
+
+    @callback
+    def _notify(self, key: EvseKey) -> None:
+        async_dispatcher_send(
+            self._hass, signal_plan_update(self._entry.entry_id, key[0], key[1])
+        )
