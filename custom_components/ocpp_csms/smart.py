@@ -10,7 +10,7 @@ next stack level (the charger falls back to the plan when HA is gone).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import logging
@@ -183,6 +183,8 @@ class SmartCharging:
         self._prices: list[PriceSlot] = []
         self._price_error: str | None = None
         self._house_load_w = DEFAULT_HOUSE_LOAD_W
+        # What the surplus delays are measured with (a test can step it).
+        self.clock: Callable[[], datetime] = dt_util.utcnow
 
     # -- settings ------------------------------------------------------------
 
@@ -304,10 +306,16 @@ class SmartCharging:
 
     @callback
     def _surplus_tick(self, _: datetime) -> None:
+        self.surplus_round()
+
+    @callback
+    def surplus_round(self) -> None:
+        """Run the surplus controller of every EVSE in a solar mode once."""
+        now = self.clock()
         for key, state in self.evses.items():
             if state.settings.mode.uses_surplus and self._online(key):
                 self._entry.async_create_background_task(
-                    self._hass, self._async_surplus(key), "ocpp_csms surplus"
+                    self._hass, self._async_surplus(key, now), "ocpp_csms surplus"
                 )
 
     @callback
@@ -608,15 +616,16 @@ class SmartCharging:
             battery_soc=read_number(self._hass, options.get(CONF_BATTERY_SOC_SENSOR)),
         )
 
-    async def _async_surplus(self, key: EvseKey) -> None:
+    async def _async_surplus(self, key: EvseKey, now: datetime) -> None:
         state = self.evse(key)
         if state.lock.locked():
             return  # a plan is being sent; the next tick decides
         async with state.lock:
-            await self._surplus_once(key, state)
+            await self._surplus_once(key, state, now)
 
-    async def _surplus_once(self, key: EvseKey, state: EvseCharging) -> None:
-        now = dt_util.utcnow()
+    async def _surplus_once(
+        self, key: EvseKey, state: EvseCharging, now: datetime
+    ) -> None:
         mode = state.settings.mode
         evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
         if evse.transaction is None:

@@ -1,0 +1,331 @@
+"""Charging modes end to end: real HA core, real WebSocket, simulated charger.
+
+The simulated charger evaluates the profiles it holds, so these tests ask
+the charger (not our code) what it will do at each moment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ocpp_csms.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_GRID_POWER_SENSOR,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_PRICE_ENTITY,
+    DOMAIN,
+)
+from simulator import ChargePointSimulator
+from simulator.composite import RateUnit as SimUnit, effective_limit
+
+from .conftest import SimulatorFactory
+from .helpers import Clock, entity_id, meter_v16, reload_hub
+
+PRICES = "sensor.electricity_price"
+GRID = "sensor.grid_power"
+
+
+@pytest.fixture
+def hub_options() -> dict[str, Any]:
+    return {
+        CONF_HEARTBEAT_INTERVAL: 300,
+        CONF_AUTO_ACCEPT: True,
+        CONF_PRICE_ENTITY: PRICES,
+        CONF_GRID_POWER_SENSOR: GRID,
+    }
+
+
+def _hour() -> datetime:
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _set_prices(hass: HomeAssistant, start: datetime, prices: list[float]) -> None:
+    """Publish prices in the generic format (what a template sensor gives)."""
+    hass.states.async_set(
+        PRICES,
+        str(prices[0]),
+        {
+            "unit_of_measurement": "EUR/kWh",
+            "prices": [
+                {
+                    "start": (start + timedelta(hours=i)).isoformat(),
+                    "end": (start + timedelta(hours=i + 1)).isoformat(),
+                    "price": price,
+                }
+                for i, price in enumerate(prices)
+            ],
+        },
+    )
+
+
+async def _charger(
+    hass: HomeAssistant, start_simulator: SimulatorFactory, version: str = "2.0.1"
+) -> ChargePointSimulator:
+    sim = await start_simulator("CP_1", version, max_current=32.0, meter_interval=0)
+    await sim.wait_until_ready(timeout=10)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return sim
+
+
+def _charger_limit(sim: ChargePointSimulator, moment: datetime) -> float:
+    """Return the current the charger itself will allow at ``moment``."""
+    limit = effective_limit(
+        sim.profiles.installed,
+        sim.situation(1),
+        moment,
+        moment,
+        SimUnit.AMPERE,
+        sim.electrical,
+    )
+    return float(limit.limit)
+
+
+async def _service(hass: HomeAssistant, domain: str, service: str, **data: Any) -> None:
+    await hass.services.async_call(domain, service, data, blocking=True)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _assert_charger_follows_plan(
+    hass: HomeAssistant, sim: ChargePointSimulator, start: datetime, hours: int
+) -> list[dict[str, Any]]:
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    slots = plan.attributes["slots"]
+    assert slots, plan.attributes
+    for hour in range(hours):
+        middle = start + timedelta(hours=hour, minutes=30)
+        planned = [
+            slot
+            for slot in slots
+            if datetime.fromisoformat(slot["start"])
+            <= middle
+            < datetime.fromisoformat(slot["end"])
+        ]
+        expected = planned[0]["current_a"] if planned else 0.0
+        assert _charger_limit(sim, middle) == pytest.approx(expected, abs=0.1), (
+            hour,
+            slots,
+        )
+    return list(slots)
+
+
+async def test_cheapest_plan_follows_the_price_sensor(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Cheapest mode plans from the price sensor; new prices move the plan."""
+    start = _hour() + timedelta(hours=1)
+    _set_prices(hass, start, [0.30, 0.10, 0.32, 0.31, 0.33, 0.34, 0.35, 0.36])
+    sim = await _charger(hass, start_simulator)
+    departure = dt_util.as_local(start + timedelta(hours=8)).time()
+    await _service(
+        hass,
+        "time",
+        "set_value",
+        entity_id=entity_id(hass, "time", "CP_1_1_departure"),
+        time=departure.isoformat(),
+    )
+    await _service(
+        hass,
+        "number",
+        "set_value",
+        entity_id=entity_id(hass, "number", "CP_1_1_target_energy"),
+        value=15,
+    )
+    await _service(
+        hass,
+        "select",
+        "select_option",
+        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
+        option="cheapest",
+    )
+    plan_entity = entity_id(hass, "sensor", "CP_1_1_charging_plan")
+    plan = hass.states.get(plan_entity)
+    assert plan is not None
+    assert plan.attributes["status"] == "planned"
+    assert plan.attributes["planned_energy_kwh"] == pytest.approx(15, abs=0.01)
+    # 15 kWh fit in the 0.10 hour at 32 A on three phases (22 kW).
+    assert datetime.fromisoformat(plan.state) == start + timedelta(hours=1)
+    assert plan.attributes["expected_cost"] == pytest.approx(1.5, abs=0.01)
+    _assert_charger_follows_plan(hass, sim, start, 8)
+    writes = [c for c in sim.received_calls if c.action == "SetChargingProfile"]
+
+    # Tomorrow's prices arrive: the cheap hour is now later. Re-plan, resend.
+    _set_prices(hass, start, [0.30, 0.29, 0.32, 0.31, 0.33, 0.05, 0.35, 0.36])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    plan = hass.states.get(plan_entity)
+    assert plan is not None
+    assert datetime.fromisoformat(plan.state) == start + timedelta(hours=5)
+    _assert_charger_follows_plan(hass, sim, start, 8)
+    after = [c for c in sim.received_calls if c.action == "SetChargingProfile"]
+    assert len(after) == len(writes) + 1, "one profile per plan"
+
+    # The same prices again change nothing on the wire.
+    _set_prices(hass, start, [0.30, 0.29, 0.32, 0.31, 0.33, 0.05, 0.35, 0.36])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    again = [c for c in sim.received_calls if c.action == "SetChargingProfile"]
+    assert len(again) == len(after)
+
+
+async def test_modes_and_targets_survive_a_restart(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Mode, targets and departure are stored with the charger state."""
+    _set_prices(hass, _hour(), [0.2] * 24)
+    await _charger(hass, start_simulator)
+    mode = entity_id(hass, "select", "CP_1_1_charging_mode")
+    soc = entity_id(hass, "number", "CP_1_1_target_soc")
+    departure = entity_id(hass, "time", "CP_1_1_departure")
+    await _service(hass, "select", "select_option", entity_id=mode, option="off")
+    await _service(hass, "number", "set_value", entity_id=soc, value=65)
+    await _service(hass, "time", "set_value", entity_id=departure, time="06:15:00")
+    await reload_hub(hass, loaded_hub)
+    assert (state := hass.states.get(mode)) is not None
+    assert state.state == "off"
+    assert (state := hass.states.get(soc)) is not None
+    assert float(state.state) == 65
+    assert (state := hass.states.get(departure)) is not None
+    assert state.state == "06:15:00"
+
+
+async def test_off_mode_holds_the_charger_at_zero(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Off sends a 0 A limit; fast gives the maximum back."""
+    sim = await _charger(hass, start_simulator)
+    mode = entity_id(hass, "select", "CP_1_1_charging_mode")
+    await _service(hass, "select", "select_option", entity_id=mode, option="off")
+    assert _charger_limit(sim, datetime.now(UTC)) == 0
+    await _service(hass, "select", "select_option", entity_id=mode, option="fast")
+    assert _charger_limit(sim, datetime.now(UTC)) == 32
+
+
+async def test_solar_mode_follows_the_surplus(
+    hass: HomeAssistant,
+    loaded_hub: MockConfigEntry,
+    start_simulator: SimulatorFactory,
+) -> None:
+    """Export starts charging after the delay, on an override the charger drops."""
+    hass.states.async_set(GRID, "-5000", {"unit_of_measurement": "W"})
+    sim = await _charger(hass, start_simulator)
+    await sim.plug_in(1)
+    await sim.start_transaction(1, "CARD")
+    await sim.wait_for_transaction(1)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await _service(
+        hass,
+        "select",
+        "select_option",
+        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
+        option="solar",
+    )
+    assert _charger_limit(sim, datetime.now(UTC)) == 0
+
+    # Start in the past so the stepped clock never runs ahead of the
+    # charger's: its profiles then start when the charger says it is.
+    clock = dt_util.utcnow() - timedelta(minutes=10)
+    smart = loaded_hub.runtime_data.smart
+    assert smart is not None
+    # The loop's clock, stepped here, times the delays (firing HA's timers
+    # 30 s ahead would also fire the WebSocket keep-alive timeouts).
+    smart.clock = lambda: clock
+
+    async def tick() -> datetime:
+        nonlocal clock
+        clock += timedelta(seconds=30)
+        smart.surplus_round()  # what the 30 s interval runs
+        await hass.async_block_till_done(wait_background_tasks=True)
+        return clock
+
+    for _ in range(3):  # 60 s of surplus before starting
+        await tick()
+    now = datetime.now(UTC)
+    # 5 kW on three phases at 230 V: 7 A (whole amps, rounded down).
+    assert _charger_limit(sim, now) == 7
+    # The override ends by itself: a charger cut off from HA stops charging.
+    assert _charger_limit(sim, now + timedelta(minutes=31)) == 0
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    assert "surplus" in plan.attributes["reason"]
+
+    hass.states.async_set(GRID, "2000", {"unit_of_measurement": "W"})
+    for _ in range(6):  # 180 s without surplus before stopping
+        await tick()
+    assert _charger_limit(sim, datetime.now(UTC)) == 6, "a cloud: hold the minimum"
+    await tick()
+    assert _charger_limit(sim, datetime.now(UTC)) == 0
+
+
+async def test_modes_without_their_sensors_are_refused(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """A clear, translated error instead of a mode that cannot work."""
+    hub_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        hub_entry, options={CONF_HEARTBEAT_INTERVAL: 300, CONF_AUTO_ACCEPT: True}
+    )
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    await _charger(hass, start_simulator)
+    mode = entity_id(hass, "select", "CP_1_1_charging_mode")
+    for option, key in (("cheapest", "no_price_entity"), ("solar", "no_grid_sensor")):
+        with pytest.raises(ServiceValidationError) as err:
+            await _service(
+                hass, "select", "select_option", entity_id=mode, option=option
+            )
+        assert err.value.translation_key == key
+    assert (state := hass.states.get(mode)) is not None
+    assert state.state == "fast"
+    await hass.config_entries.async_unload(hub_entry.entry_id)
+
+
+async def test_unreadable_prices_raise_a_repair_issue(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """The user is told which entity is wrong and why; fixing it clears it."""
+    hass.states.async_set(PRICES, "0.2", {"prices": [{"start": "tomorrow"}]})
+    await hass.async_block_till_done()
+    issue_id = f"price_entity_unreadable_{loaded_hub.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert "prices[0]" in issue.translation_placeholders["error"]
+    _set_prices(hass, _hour(), [0.2] * 4)
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_session_cost_counts_energy_at_the_slot_price(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Each kWh is priced at the slot it arrives in."""
+    _set_prices(hass, _hour(), [0.25] * 3)
+    sim = await _charger(hass, start_simulator, "1.6")
+    cost = entity_id(hass, "sensor", "CP_1_1_session_cost")
+    clock = Clock()
+    started = await sim.call(
+        "StartTransaction",
+        {
+            "connectorId": 1,
+            "idTag": "CARD",
+            "meterStart": 1000,
+            "timestamp": clock.iso(),
+        },
+    )
+    transaction = started["transactionId"]
+    for wh in (1000, 3000, 5000):
+        await sim.call(
+            "MeterValues",
+            meter_v16(1, clock.advance(minutes=5), wh, transaction_id=transaction),
+        )
+    await hass.async_block_till_done()
+    assert (state := hass.states.get(cost)) is not None
+    assert float(state.state) == pytest.approx(4 * 0.25)
+    assert state.attributes["unit_of_measurement"] == "EUR"
