@@ -125,7 +125,9 @@ def test_clouds_within_stop_delay_do_not_stop() -> None:
     decisions = _run(ctrl, pattern, start_s=t + 30)
     assert all(d.amps >= 6.0 for d in decisions)
     assert ctrl.charging
-    assert decisions[-1].amps == 8.0
+    # The sun back for good: up again once it has held 60 s.
+    back = _run(ctrl, [3000] * 3, start_s=t + 30 + 30 * len(pattern))
+    assert [d.amps for d in back] == [6.0, 6.0, 13.0]
 
 
 def test_short_dips_below_minimum_only_move_the_current() -> None:
@@ -145,8 +147,8 @@ def test_solar_min_never_below_minimum() -> None:
     assert all(d.amps == 6.0 and not d.changed for d in decisions)
     assert decisions[0].reason == "surplus 0.0 kW short, 6 A minimum"
     assert ctrl.charging
-    # Surplus on top raises the current.
-    assert _tick(ctrl, 4000, 2500).amps == 10.0
+    # Surplus on top raises the current (once it has held 60 s).
+    assert _run(ctrl, [2500] * 3, start_s=4000)[-1].amps == 10.0
 
 
 def test_solar_min_drops_to_one_phase_when_three_cannot_hold() -> None:
@@ -165,7 +167,7 @@ def test_switch_up_to_three_phases_after_delay() -> None:
     # 5 kW: 21.7 A on 1p (capped at 16), 7.2 A on 3p.
     decisions = _run(ctrl, [5000] * 7, start_s=t + 30)
     assert [d.phases for d in decisions] == [1] * 6 + [3]
-    assert decisions[0].amps == 16.0
+    assert [d.amps for d in decisions[:3]] == [8.0, 8.0, 16.0]
     assert decisions[5].phases == 1  # 150 s: not yet
     assert decisions[6] == SurplusDecision(
         amps=7.0, phases=3, changed=True, reason="switched to 3 phases, 5.0 kW"
@@ -214,7 +216,7 @@ def test_one_phase_only_charger_never_switches() -> None:
 def test_max_cap() -> None:
     ctrl = _solar(phases_available=(3,))
     assert _run(ctrl, [10000] * 3)[-1].amps == 14.0
-    assert _run(ctrl, [20000] * 3, start_s=90)[0].amps == 16.0
+    assert _run(ctrl, [20000] * 3, start_s=90)[-1].amps == 16.0
 
 
 def test_sent_current_is_whole_amps_within_the_surplus() -> None:
@@ -229,13 +231,82 @@ def test_sent_current_is_whole_amps_within_the_surplus() -> None:
                 assert decision.amps * V * decision.phases <= watts
 
 
-def test_significant_change_suppression() -> None:
+def test_decrease_at_once_beyond_the_import_tolerance() -> None:
     ctrl = _solar()
-    t = _charging_1p(ctrl, watts=2000)  # 8.7 A -> 8 A
+    t = _charging_1p(ctrl, watts=2000)  # 8 A = 1840 W
+    # 90 W short of what the EV draws: within the 150 W tolerance.
+    assert not _tick(ctrl, t + 30, 1750).changed
+    # 190 W short: down on the same tick, to what the surplus pays for.
+    down = _tick(ctrl, t + 60, 1650)  # 7.2 A
+    assert (down.amps, down.changed) == (7.0, True)
+
+
+def test_decrease_tolerance_is_configurable() -> None:
+    ctrl = _solar(decrease_tolerance_w=0.0)
+    t = _charging_1p(ctrl, watts=2000)
+    assert _tick(ctrl, t + 30, 1830).amps == 7.0  # 10 W short is enough
+
+
+def test_never_imports_beyond_tolerance_after_a_decision() -> None:
+    ctrl = _solar()
+    rng = random.Random(3)
+    watts = 5000.0
+    for i in range(2000):
+        watts = min(12000.0, max(0.0, watts + rng.uniform(-600, 600)))
+        decision = _tick(ctrl, 30 * i, watts)
+        draw = decision.amps * V * decision.phases
+        if decision.amps > 6.0:
+            assert draw - watts <= 150.0
+
+
+def test_increase_waits_for_the_delay_and_takes_the_least_held() -> None:
+    ctrl = _solar()
+    t = _charging_1p(ctrl, watts=2000)  # 8 A
+    # 15.2 A, 13.0 A, 13.9 A: up after 60 s, to what held throughout.
+    decisions = _run(ctrl, [3500, 3000, 3200], start_s=t + 30)
+    assert [d.changed for d in decisions] == [False, False, True]
+    assert decisions[0].reason == "surplus 3.5 kW, raising in 60 s"
+    assert decisions[1].reason == "surplus 3.0 kW, raising in 30 s"
+    assert decisions[2].amps == 13.0
+
+
+def test_a_break_restarts_the_increase_delay() -> None:
+    ctrl = _solar()
+    t = _charging_1p(ctrl, watts=2000)  # 8 A
+    # The dip to 2.0 kW is not worth a step: the wait starts again after it.
+    decisions = _run(ctrl, [3500, 2000, 3500, 3500, 3500], start_s=t + 30)
+    assert [d.changed for d in decisions] == [False] * 4 + [True]
+    assert decisions[-1].amps == 15.0
+
+
+def test_small_increase_waits_longer() -> None:
+    # On 1 phase 700 W is 3.04 A: +2 A is a small step.
+    ctrl = _solar()
+    t = _charging_1p(ctrl, watts=2000)  # 8 A
+    decisions = _run(ctrl, [2300] * 31, start_s=t + 30)  # 10 A for 900 s
+    assert not any(d.changed for d in decisions[:30])
+    assert (decisions[30].amps, decisions[30].changed) == (10.0, True)
+
+
+def test_increase_step_is_power_not_amps() -> None:
+    # +1.5 A: 1035 W on 3 phases is a full step (up after 60 s), 345 W on
+    # 1 phase is a small one (up after 900 s).
+    three = _solar(phases_available=(3,))
+    assert _run(three, [4900] * 3)[-1].amps == 7.0  # 7.1 A
+    assert _run(three, [5900] * 3, start_s=90)[-1].amps == 8.0  # 8.55 A
+    one = _solar()
+    t = _charging_1p(one, watts=2000)  # 8 A
+    decisions = _run(one, [2200] * 31, start_s=t + 30)  # 9.57 A
+    assert [d.changed for d in decisions].index(True) == 30
+
+
+def test_increase_rules_configurable() -> None:
+    # Without step or delay the current follows the surplus up at once.
+    ctrl = _solar(increase_step_w=0.0, increase_delay_s=0.0)
+    t = _charging_1p(ctrl, watts=2000)  # 8 A
     small = _tick(ctrl, t + 30, 2100)  # 9.1 A: 1.1 A above what was sent
     assert (small.amps, small.changed) == (9.0, True)
     assert not _tick(ctrl, t + 60, 2250).changed  # 9.8 A: under 1 A away
-    assert _tick(ctrl, t + 90, 2250).amps == 9.0
 
 
 def test_steady_sun_with_noise_sends_few_changes() -> None:
@@ -292,6 +363,10 @@ def test_deterministic() -> None:
         {"min_a": 0.0},
         {"min_a": 20.0},
         {"voltage_v": 0.0},
+        {"increase_step_w": -1.0},
+        {"increase_delay_s": -1.0},
+        {"small_increase_delay_s": -1.0},
+        {"decrease_tolerance_w": -1.0},
     ],
 )
 def test_invalid_config_rejected(config: dict[str, object]) -> None:

@@ -2,9 +2,11 @@
 
 Called about every 30 s with the meter readings, it says how many amps on
 how many phases the charger should get. Delays on start, stop and phase
-switches keep a passing cloud from cycling the car's contactor, and small
-changes are held back so the charger is not rewritten every tick. Pure and
-deterministic: the time comes in with the readings.
+switches keep a passing cloud from cycling the car's contactor. The current
+goes down at once when the car would import from the grid, but up only by a
+worthwhile step that the surplus has held for a while (to the least it held
+at), so minute-to-minute cloud noise does not rewrite the charger every
+tick. Pure and deterministic: the time comes in with the readings.
 """
 
 from __future__ import annotations
@@ -36,7 +38,16 @@ class SurplusConfig:
     stop_delay_s: float = 180.0  # surplus must be missing this long to stop
     phase_switch_delay_s: float = 180.0
     start_margin_w: float = 0.0  # extra surplus needed on top of the minimum to start
-    significant_change_a: float = 1.0  # smaller changes are not sent
+    significant_change_a: float = 1.0  # smaller increases are not sent
+    # Up by at least increase_step_w (and significant_change_a) once the
+    # extra surplus has held for increase_delay_s; by a smaller step only
+    # after small_increase_delay_s. Either way to the least current the
+    # surplus paid for over that time.
+    increase_step_w: float = 700.0
+    increase_delay_s: float = 60.0
+    small_increase_delay_s: float = 900.0
+    # Down at once when the EV would import more than this from the grid.
+    decrease_tolerance_w: float = 150.0
     battery_priority_soc: float | None = None  # battery below this SoC is served first
 
     def __post_init__(self) -> None:
@@ -50,6 +61,15 @@ class SurplusConfig:
         if self.voltage_v <= 0:
             msg = f"voltage_v must be positive: {self.voltage_v}"
             raise ValueError(msg)
+        for name in (
+            "increase_step_w",
+            "increase_delay_s",
+            "small_increase_delay_s",
+            "decrease_tolerance_w",
+        ):
+            if getattr(self, name) < 0:
+                msg = f"{name} must not be negative: {getattr(self, name)}"
+                raise ValueError(msg)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -130,6 +150,10 @@ class SurplusController:
         self._stop = _Hold()
         self._up = _Hold()
         self._down = _Hold()
+        self._raise = _Hold()
+        self._raise_least = 0.0  # least target while an increase is held
+        self._nudge = _Hold()  # the same for a small increase
+        self._nudge_least = 0.0
 
     @property
     def charging(self) -> bool:
@@ -168,7 +192,14 @@ class SurplusController:
         return max(self._config.min_a, float(math.floor(target)))
 
     def _reset_timers(self) -> None:
-        for hold in (self._start, self._stop, self._up, self._down):
+        for hold in (
+            self._start,
+            self._stop,
+            self._up,
+            self._down,
+            self._raise,
+            self._nudge,
+        ):
             hold.reset()
 
     def _decision(self, changed: bool, reason: str) -> SurplusDecision:
@@ -247,7 +278,7 @@ class SurplusController:
             reason = f"surplus {_kw(available)} short, {cfg.min_a:g} A minimum"
         else:
             reason = f"surplus {_kw(available)}"
-        return self._adjust(max(cfg.min_a, target), reason)
+        return self._adjust(now, available, reason)
 
     def _switch(self, phases: int, available: float) -> SurplusDecision:
         self._phases = phases
@@ -256,10 +287,46 @@ class SurplusController:
         noun = "phase" if phases == 1 else "phases"
         return self._decision(True, f"switched to {phases} {noun}, {_kw(available)}")
 
-    def _adjust(self, target: float, reason: str) -> SurplusDecision:
-        # Compare the unrounded target with what was sent: comparing rounded
-        # values would flip between neighbours on every bit of meter noise.
-        if abs(target - self._amps) < self._config.significant_change_a:
+    def _adjust(self, now: datetime, available: float, reason: str) -> SurplusDecision:
+        """Move the current: down at once on import, up only when it holds.
+
+        Down: as soon as the EV draws more than the surplus plus
+        ``decrease_tolerance_w``, to the whole amps the surplus pays for.
+        Up: only when the surplus pays for at least ``increase_step_w`` (and
+        ``significant_change_a``) more, without a break for
+        ``increase_delay_s``, or for at least ``significant_change_a`` more
+        for ``small_increase_delay_s``; then to the least current the
+        surplus paid for over that time. Minute-to-minute cloud noise thus
+        moves the current down at once (no grid import) but up only when the
+        sun has come back for a while, instead of a write for each step.
+        """
+        cfg = self._config
+        per_amp_w = cfg.voltage_v * self._phases
+        target = max(cfg.min_a, self._target(available, self._phases))
+        importing = (self._amps - target) * per_amp_w > cfg.decrease_tolerance_w
+        if importing and self._amps > cfg.min_a:
+            self._raise.reset()
+            self._nudge.reset()
+            self._amps = self._amps_for(target)
+            return self._decision(True, reason)
+        step = max(cfg.significant_change_a, cfg.increase_step_w / per_amp_w)
+        small = self._nudge.update(target - self._amps >= cfg.significant_change_a, now)
+        if small is not None:
+            self._nudge_least = target if small == 0 else min(self._nudge_least, target)
+            if small >= cfg.small_increase_delay_s:
+                self._nudge.reset()
+                self._raise.reset()
+                self._amps = self._amps_for(self._nudge_least)
+                return self._decision(True, reason)
+        held = self._raise.update(target - self._amps >= step, now)
+        if held is None:
             return self._decision(False, reason)
-        self._amps = self._amps_for(target)
+        self._raise_least = target if held == 0 else min(self._raise_least, target)
+        if held < cfg.increase_delay_s:
+            return self._decision(
+                False, f"{reason}, raising in {cfg.increase_delay_s - held:.0f} s"
+            )
+        self._raise.reset()
+        self._nudge.reset()
+        self._amps = self._amps_for(self._raise_least)
         return self._decision(True, reason)
