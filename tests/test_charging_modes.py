@@ -329,3 +329,142 @@ async def test_session_cost_counts_energy_at_the_slot_price(
     assert (state := hass.states.get(cost)) is not None
     assert float(state.state) == pytest.approx(4 * 0.25)
     assert state.attributes["unit_of_measurement"] == "EUR"
+
+
+FORECAST = "sensor.solar_forecast"
+
+
+async def test_smart_plan_counts_the_forecast_and_respects_the_maximum(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Smart buys only what the forecast sun will not bring; capped by max current."""
+    hub_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        hub_entry,
+        options=dict(hub_entry.options)
+        | {"pv_forecast_entity": FORECAST, "pv_power_sensor": "sensor.pv"},
+    )
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    start = _hour() + timedelta(hours=1)
+    _set_prices(hass, start, [0.30, 0.10, 0.32, 0.31, 0.33, 0.34, 0.35, 0.36])
+    # Solcast: 10 kW expected in hours 3 and 4 (30-minute periods, kW).
+    hass.states.async_set(
+        FORECAST,
+        "20",
+        {
+            "detailedForecast": [
+                {
+                    "period_start": (start + timedelta(minutes=30 * i)).isoformat(),
+                    "pv_estimate": 10.0 if 6 <= i < 10 else 0.0,
+                }
+                for i in range(16)
+            ]
+        },
+    )
+    sim = await _charger(hass, start_simulator)
+    await _service(
+        hass,
+        "time",
+        "set_value",
+        entity_id=entity_id(hass, "time", "CP_1_1_departure"),
+        time=dt_util.as_local(start + timedelta(hours=8)).time().isoformat(),
+    )
+    await _service(
+        hass,
+        "number",
+        "set_value",
+        entity_id=entity_id(hass, "number", "CP_1_1_target_energy"),
+        value=20,
+    )
+    await _service(
+        hass,
+        "select",
+        "select_option",
+        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
+        option="smart",
+    )
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    solar = plan.attributes["expected_solar_kwh"]
+    # 2 h x (10 kW - 0.5 kW household) x 70 % confidence.
+    assert solar == pytest.approx(13.3, abs=0.1)
+    assert plan.attributes["planned_energy_kwh"] == pytest.approx(20 - solar, abs=0.1)
+    _assert_charger_follows_plan(hass, sim, start, 8)
+
+    # A lower maximum current caps the plan on the charger.
+    await _service(
+        hass,
+        "number",
+        "set_value",
+        entity_id=entity_id(hass, "number", "CP_1_1_max_current"),
+        value=10,
+    )
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    assert max(slot["current_a"] for slot in plan.attributes["slots"]) <= 10
+    _assert_charger_follows_plan(hass, sim, start, 8)
+    await hass.config_entries.async_unload(hub_entry.entry_id)
+
+
+async def test_a_rebooted_charger_gets_its_mode_back(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """After a boot (profiles may be lost) the mode's limit is sent again."""
+    sim = await _charger(hass, start_simulator)
+    mode = entity_id(hass, "select", "CP_1_1_charging_mode")
+    await _service(hass, "select", "select_option", entity_id=mode, option="off")
+    sim.profiles.installed.clear()  # a reboot that forgot them
+    await sim.call(
+        "BootNotification",
+        {
+            "reason": "PowerUp",
+            "chargingStation": {"vendorName": "OcppCsmsSim", "model": "SimCharger"},
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _charger_limit(sim, datetime.now(UTC)) == 0
+
+
+async def test_solar_reads_kw_sensors_and_the_export_sign(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """A meter in kW that counts export as positive, with battery and PV."""
+    hub_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        hub_entry,
+        options=dict(hub_entry.options)
+        | {
+            "grid_export_positive": True,
+            "pv_power_sensor": "sensor.pv",
+            "battery_power_sensor": "sensor.battery",
+            "battery_soc_sensor": "sensor.battery_soc",
+            "battery_priority_soc": 50,
+        },
+    )
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    hass.states.async_set(GRID, "3.5", {"unit_of_measurement": "kW"})
+    hass.states.async_set("sensor.pv", "6", {"unit_of_measurement": "kW"})
+    # The battery takes 2 kW but is below its priority SoC: not surplus.
+    hass.states.async_set("sensor.battery", "2000", {"unit_of_measurement": "W"})
+    hass.states.async_set("sensor.battery_soc", "30", {"unit_of_measurement": "%"})
+    sim = await _charger(hass, start_simulator)
+    await sim.plug_in(1)
+    await sim.start_transaction(1, "CARD")
+    await sim.wait_for_transaction(1)
+    await _service(
+        hass,
+        "select",
+        "select_option",
+        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
+        option="solar_min",
+    )
+    smart = hub_entry.runtime_data.smart
+    assert smart is not None
+    smart.clock = lambda: dt_util.utcnow() - timedelta(minutes=5)
+    smart.surplus_round()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # 3.5 kW export on three phases: 5 A, so the minimum (6 A) at once.
+    assert _charger_limit(sim, datetime.now(UTC)) == 6
+    await hass.config_entries.async_unload(hub_entry.entry_id)

@@ -365,3 +365,43 @@ async def test_add_charger_twice_aborts(
     result = await _add_charger(hass, loaded_hub, "CP_7")
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_options_smart_charging_section(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry
+) -> None:
+    """The smart-charging inputs are grouped in the form, stored flat, reload."""
+    server = loaded_hub.runtime_data.server
+    base = {
+        CONF_HEARTBEAT_INTERVAL: 300,
+        CONF_AUTO_ACCEPT: False,
+        CONF_AUTHORIZATION: "accept_all",
+        CONF_REMOTE_ID_TAG: "HomeAssistant",
+    } | TRANSPORT_DEFAULTS
+    smart = {
+        "price_entity": "sensor.nordpool",
+        "grid_export_positive": True,
+        "pv_forecast_entity": "sensor.solcast_today",
+        "battery_priority_soc": 40,
+    }
+    result = await hass.config_entries.options.async_init(loaded_hub.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], base | {"smart_charging": smart}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert "smart_charging" not in loaded_hub.options
+    for key, value in smart.items():
+        assert loaded_hub.options[key] == value
+    # New inputs: the hub restarts with them (listeners follow the new entities).
+    assert loaded_hub.runtime_data.server is not server
+
+    # Shown again inside the section, as stored.
+    result = await hass.config_entries.options.async_init(loaded_hub.entry_id)
+    section = result["data_schema"].schema["smart_charging"]
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in section.schema.schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested == smart
