@@ -31,6 +31,7 @@ def summarise(
     for name, (rows, cpu) in results.items():
         delivered = sum(r["delivered_wh"] for r in rows)
         solar = sum(r["solar_wh"] for r in rows)
+        surplus = sum(r.get("surplus_wh", 0.0) for r in rows)
         cost_grid = sum(r["cost_grid"] for r in rows)
         cost_pv = sum(r["cost_pv"] for r in rows)
         met = shortfall = 0.0
@@ -55,6 +56,8 @@ def summarise(
             "pv_eur_per_kwh": _share(cost_pv, delivered / 1000),
             "solar_kwh": solar / 1000,
             "solar_share": _share(solar, delivered),
+            "surplus_kwh": surplus / 1000,
+            "surplus_captured": _share(solar, surplus),
             "ev_grid_kwh": (delivered - solar) / 1000,
             "ev_grid_share": _share(delivered - solar, delivered),
             "feasible": sum(feasible),
@@ -169,6 +172,20 @@ def targets(summary: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             name,
             ours >= ref + 0.03,
             f"{ours:.1%} vs {ref:.1%}: {100 * (ours - ref):+.1f} pp",
+        )
+    name = (
+        "solar share, read as surplus captured (EV energy from surplus / "
+        "surplus while plugged in) >= evcc_pv + 3 pp"
+    )
+    if _check(checks, summary, name, ("solar", "evcc_pv")):
+        ours_s, ref_s = summary["solar"], summary["evcc_pv"]
+        ours, ref = ours_s["surplus_captured"] or 0, ref_s["surplus_captured"] or 0
+        add(
+            name,
+            ours >= ref + 0.03,
+            f"{ours:.1%} vs {ref:.1%}: {100 * (ours - ref):+.1f} pp "
+            f"({ours_s['solar_kwh']:.0f} vs {ref_s['solar_kwh']:.0f} of "
+            f"{ours_s['surplus_kwh']:.0f} kWh surplus while plugged in)",
         )
     name = "solar: EV grid import <= 2% of EV energy"
     if _check(checks, summary, name, ("solar",)):

@@ -33,6 +33,7 @@ class SessionRun:
     session: Session
     delivered_wh: float = 0.0
     solar_wh: float = 0.0
+    surplus_wh: float = 0.0  # PV surplus after the household while plugged in
     cost_grid: float = 0.0  # EUR: every EV kWh at the day-ahead price
     cost_pv: float = 0.0  # EUR: only the EV's grid import at the price
     starts: int = 0
@@ -116,12 +117,19 @@ def simulate(
             ev_w = watts
     run.delivered_wh = delivered
     run.solar_wh = solar
+    run.surplus_wh = _surplus_wh(world, session)
     run.cost_grid = cost_grid
     run.cost_pv = cost_pv
     run.starts = starts
     if run.offline_at is not None:
         run.offline_delivered_wh = delivered - run.delivered_at_offline
     return run
+
+
+def _surplus_wh(world: World, session: Session) -> float:
+    """PV surplus after the household over the plugged-in minutes."""
+    span = slice(session.arrival, session.departure)
+    return float((world.pv_w[span] - world.load_w[span]).clip(0, None).sum()) / 60
 
 
 class Immediate(Strategy):

@@ -29,14 +29,22 @@ offset, one row per interval, regular steps):
 
 Metrics: cost = EV energy x day-ahead price (no taxes); PV-aware cost =
 only the EV's grid import x price (PV surplus after the household is free);
-solar share = EV energy from that surplus / EV energy; writes per hour =
+solar share = EV energy from that surplus / EV energy; surplus captured
+(simulated rows) = EV energy from the surplus / all surplus while the car
+was plugged in (also the minutes when it was full, or when the surplus was
+below the car's 1.4 kW minimum; the same minutes for every strategy, so a
+fair comparison but never 100%); writes per hour =
 charger writes (profiles or current changes) per plugged-in hour with
 charging, median (p95); starts/day = charge starts (0 -> >0 W) per day.
 
 Targets (from the issue): cheapest within 1% of the optimum's cost (on the
 sessions it fully delivered, so missing energy cannot look cheap); 100% of
 feasible deadlines met with the ±15% error; solar share >= evcc-style + 3 pp
-with EV grid import <= 2% in solar mode; smart within 2% of the PV+price
+with EV grid import <= 2% in solar mode (the solar share as defined above is
+1 - the grid-import share and evcc-style is at about 98.5%, so +3 pp cannot
+be reached; it is checked literally, and a second, separately labelled line
+checks the +3 pp against the share of the available surplus captured, which
+is what a solar mode can improve); smart within 2% of the PV+price
 optimum; median <= 6 writes per hour; >= 99% of planned energy with HA
 offline. A missed target is reported, never tuned away.
 
@@ -137,6 +145,7 @@ def run_one(name: str) -> tuple[str, list[dict[str, Any]], float]:
             {
                 "delivered_wh": run.delivered_wh,
                 "solar_wh": run.solar_wh,
+                "surplus_wh": run.surplus_wh,
                 "cost_grid": run.cost_grid,
                 "cost_pv": run.cost_pv,
                 "starts": run.starts,
