@@ -9,9 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+)
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -467,4 +472,90 @@ async def test_solar_reads_kw_sensors_and_the_export_sign(
     await hass.async_block_till_done(wait_background_tasks=True)
     # 3.5 kW export on three phases: 5 A, so the minimum (6 A) at once.
     assert _charger_limit(sim, datetime.now(UTC)) == 6
+    await hass.config_entries.async_unload(hub_entry.entry_id)
+
+
+async def test_core_nord_pool_prices_come_from_its_action(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """The core Nord Pool sensor has no forecast attributes: its action is asked."""
+    nordpool = MockConfigEntry(domain="nordpool")
+    nordpool.add_to_hass(hass)
+    sensor = (
+        er.async_get(hass)
+        .async_get_or_create(
+            "sensor", "nordpool", "SE3-current_price", config_entry=nordpool
+        )
+        .entity_id
+    )
+    start = _hour() + timedelta(hours=1)
+    today = dt_util.now().date()
+    asked: list[str] = []
+
+    async def get_prices(call: ServiceCall) -> ServiceResponse:
+        asked.append(call.data["date"])
+        if call.data["date"] != today.isoformat():
+            raise ServiceValidationError("no prices for tomorrow yet")
+        assert call.data["config_entry"] == nordpool.entry_id
+        return {
+            "SE3": [
+                {
+                    "start": (start + timedelta(hours=i)).isoformat(),
+                    "end": (start + timedelta(hours=i + 1)).isoformat(),
+                    "price": price,  # per MWh
+                }
+                for i, price in enumerate([300.0, 90.0, 310.0, 320.0])
+            ]
+        }
+
+    hass.services.async_register(
+        "nordpool",
+        "get_prices_for_date",
+        get_prices,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.states.async_set(sensor, "0.3", {"unit_of_measurement": "SEK/kWh"})
+    hub_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        hub_entry, options=dict(hub_entry.options) | {CONF_PRICE_ENTITY: sensor}
+    )
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert asked == [today.isoformat(), (today + timedelta(days=1)).isoformat()]
+
+    sim = await _charger(hass, start_simulator)
+    await _service(
+        hass,
+        "time",
+        "set_value",
+        entity_id=entity_id(hass, "time", "CP_1_1_departure"),
+        time=dt_util.as_local(start + timedelta(hours=4)).time().isoformat(),
+    )
+    await _service(
+        hass,
+        "number",
+        "set_value",
+        entity_id=entity_id(hass, "number", "CP_1_1_target_energy"),
+        value=10,
+    )
+    await _service(
+        hass,
+        "select",
+        "select_option",
+        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
+        option="cheapest",
+    )
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    assert datetime.fromisoformat(plan.state) == start + timedelta(hours=1)
+    assert plan.attributes["expected_cost"] == pytest.approx(10 * 0.09, abs=0.01)
+    cost = hass.states.get(entity_id(hass, "sensor", "CP_1_1_session_cost"))
+    assert cost is not None
+    assert cost.attributes["unit_of_measurement"] == "SEK"
+    _assert_charger_follows_plan(hass, sim, start, 4)
+
+    # The sensor's next price: today is not asked again, tomorrow is.
+    hass.states.async_set(sensor, "0.09", {"unit_of_measurement": "SEK/kWh"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert asked[2:] == [(today + timedelta(days=1)).isoformat()]
     await hass.config_entries.async_unload(hub_entry.entry_id)

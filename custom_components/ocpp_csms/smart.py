@@ -40,7 +40,7 @@ from .charging.modes import (
     surplus_override,
 )
 from .charging.planner import Plan, PlanRequest, plan_cheapest, plan_smart, reserve_for
-from .charging.prices import PriceFormatError, PriceSlot, parse_prices
+from .charging.prices import PriceFormatError, PriceSlot
 from .charging.profiles import MIN_CURRENT_A, LimitStep
 from .charging.pv_forecast import ev_surplus_forecast, parse_pv_forecast
 from .charging.surplus import (
@@ -64,6 +64,7 @@ from .const import (
     signal_plan_update,
 )
 from .csms.errors import CallFailedError
+from .price_source import PriceSource
 from .readings import price_currency, read_number, read_power_w
 from .runtime import OcppCsmsConfigEntry
 
@@ -182,6 +183,8 @@ class SmartCharging:
         self.evses: dict[EvseKey, EvseCharging] = {}
         self._prices: list[PriceSlot] = []
         self._price_error: str | None = None
+        price_entity = entry.options.get(CONF_PRICE_ENTITY)
+        self._price_source = PriceSource(hass, price_entity) if price_entity else None
         self._house_load_w = DEFAULT_HOUSE_LOAD_W
         # What the surplus delays are measured with (a test can step it).
         self.clock: Callable[[], datetime] = dt_util.utcnow
@@ -254,7 +257,9 @@ class SmartCharging:
     def async_start(self) -> None:
         """Follow prices, forecast and sessions; run the loops."""
         entry = self._entry
-        self._read_prices()
+        entry.async_create_background_task(
+            self._hass, self._async_prices_changed(), "ocpp_csms prices"
+        )
         watched = [
             entity
             for entity in (
@@ -288,7 +293,10 @@ class SmartCharging:
     @callback
     def _inputs_changed(self, event: Event[Any]) -> None:
         if event.data["entity_id"] == self._options.get(CONF_PRICE_ENTITY):
-            self._read_prices()
+            self._entry.async_create_background_task(
+                self._hass, self._async_prices_changed(), "ocpp_csms prices"
+            )
+            return
         self.schedule_all(plans_only=True)
 
     @callback
@@ -375,15 +383,13 @@ class SmartCharging:
 
     # -- inputs ----------------------------------------------------------------
 
-    def _read_prices(self) -> None:
-        entity_id = self._options.get(CONF_PRICE_ENTITY)
-        price_state = self._hass.states.get(entity_id) if entity_id else None
+    async def _async_read_prices(self) -> None:
+        """Re-read the prices; an unreadable entity raises a repair issue."""
         issue_id = f"price_entity_unreadable_{self._entry.entry_id}"
-        if price_state is None:
-            self._prices = []
+        if self._price_source is None:
             return
         try:
-            self._prices = parse_prices(price_state.attributes)
+            self._prices = await self._price_source.async_prices()
         except PriceFormatError as err:
             self._prices = []
             if self._price_error != str(err):
@@ -396,7 +402,7 @@ class SmartCharging:
                     severity=ir.IssueSeverity.WARNING,
                     translation_key="price_entity_unreadable",
                     translation_placeholders={
-                        "entity_id": str(entity_id),
+                        "entity_id": self._price_source.entity_id,
                         "error": str(err),
                     },
                 )
@@ -404,6 +410,10 @@ class SmartCharging:
         if self._price_error is not None:
             self._price_error = None
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
+
+    async def _async_prices_changed(self) -> None:
+        await self._async_read_prices()
+        self.schedule_all(plans_only=True)
 
     def price_at(self, moment: datetime) -> float | None:
         """Return the price of the slot holding ``moment``, if known."""
