@@ -6,9 +6,12 @@ settings; nothing here reads a sensor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+import contextlib
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+import math
 from typing import Any
 
 from .profiles import LimitStep
@@ -60,36 +63,50 @@ class EvseSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvseSettings:
-        """Read the stored form; unknown or broken values fall back to defaults."""
-        settings = cls()
-        try:
-            return replace(
-                settings,
-                mode=ChargingMode(data.get("mode", settings.mode)),
-                target_energy_kwh=float(
-                    data.get("target_energy_kwh", settings.target_energy_kwh)
-                ),
-                target_soc=float(data.get("target_soc", settings.target_soc)),
-                departure=time.fromisoformat(
-                    data.get("departure", settings.departure.isoformat())
-                ),
-            )
-        except (TypeError, ValueError):
-            return settings
+        """Read the stored form; an unknown or broken value falls back to its default.
+
+        Each value on its own: a broken departure keeps the stored mode.
+        """
+        parsers: dict[str, Callable[[Any], Any]] = {
+            "mode": ChargingMode,
+            "target_energy_kwh": _finite,
+            "target_soc": _finite,
+            "departure": time.fromisoformat,
+        }
+        values: dict[str, Any] = {}
+        for name, parse in parsers.items():
+            if name in data:
+                with contextlib.suppress(TypeError, ValueError):
+                    values[name] = parse(data[name])
+        return replace(cls(), **values)
+
+
+def _finite(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
 
 
 def next_departure(now: datetime, at: time) -> datetime:
     """Return the next moment the local time of day is ``at`` (after now).
 
-    ``now`` must be timezone-aware in the home's time zone; a departure
-    less than a minute away counts as tomorrow's (the car is leaving).
+    ``now`` must be timezone-aware in the home's time zone (a ``ZoneInfo``,
+    so days follow its DST rules); a departure less than a minute away
+    counts as tomorrow's (the car is leaving). Distances are measured in
+    real time: on the night the clocks go back a time of day in the
+    repeated hour happens twice, and the second one counts too; a time of
+    day the clocks skip is shifted forward by the gap (02:30 -> 03:30).
     """
-    candidate = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
-    if candidate - now < timedelta(minutes=1):
-        candidate = (candidate + timedelta(days=1)).replace(
-            hour=at.hour, minute=at.minute
-        )
-    return candidate
+    day = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0, fold=0)
+    soon = now.astimezone(UTC) + timedelta(minutes=1)
+    while True:
+        for fold in (0, 1):
+            moment = day.replace(fold=fold).astimezone(UTC)
+            if moment >= soon:
+                return moment.astimezone(now.tzinfo)
+        # Wall-clock arithmetic: the zone gives the next day its own offset.
+        day += timedelta(days=1)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -100,21 +100,26 @@ def _generic(entries: Sequence[Any]) -> list[ForecastWindow]:
             raise PriceFormatError(f"{where}: expected a mapping")
         start = _parse_time(entry.get("start"), f"{where}.start")
         end = _parse_time(entry["end"], f"{where}.end") if "end" in entry else None
-        if "energy_wh" in entry:
-            rows.append((start, end, _parse_price(entry["energy_wh"], where), True))
-        elif "power_w" in entry:
-            rows.append((start, end, _parse_price(entry["power_w"], where), False))
+        if end is not None and end <= start:
+            raise PriceFormatError(
+                f"{where}.end: {end.isoformat()} is not after the start "
+                f"{start.isoformat()}"
+            )
+        for key, is_energy in (("energy_wh", True), ("power_w", False)):
+            if key in entry:
+                value = _parse_price(entry[key], f"{where}.{key}")
+                rows.append((start, end, value, is_energy))
+                break
         else:
             raise PriceFormatError(f"{where}: needs energy_wh or power_w")
     rows.sort(key=lambda row: row[0])
-    step = _step([row[0] for row in rows])
+    starts = sorted({row[0] for row in rows})
+    following = dict(pairwise(starts))
+    step = _step(starts)
     windows = []
     for start, given_end, value, is_energy in rows:
-        end = given_end or start + step
-        if end <= start:
-            raise PriceFormatError(
-                f"forecast at {start.isoformat()} ends before it starts"
-            )
+        # Without an end: to the next start, at most one step (a gap stays).
+        end = given_end or min(start + step, following.get(start, start + step))
         hours = (end - start).total_seconds() / 3600
         windows.append((start, end, value if is_energy else value * hours))
     return windows
