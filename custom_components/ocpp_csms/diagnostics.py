@@ -31,6 +31,7 @@ def _charger(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[str, Any]:
                 str(evse_id): asdict(evse)
                 for evse_id, evse in sorted(tracker.state.evses.items())
             },
+            "charging_modes": _modes(entry, charger_id),
             # Message keys embed id tags; they are de-duplication detail only.
             "persisted": {
                 key: value
@@ -55,6 +56,27 @@ def _charger(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[str, Any]:
         },
         TO_REDACT,
     )
+
+
+def _modes(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[str, Any]:
+    """Return each EVSE's mode settings, plan and last surplus decision."""
+    smart = entry.runtime_data.smart
+    if smart is None:
+        return {}
+    return {
+        str(evse_id): {
+            "settings": state.settings.as_dict(),
+            "plan": asdict(state.view),
+            "sent_steps": None
+            if state.sent_steps is None
+            else [asdict(step) for step in state.sent_steps],
+            "override_until": state.override_until,
+            "session_cost": state.session_cost,
+            "capacity_kwh": state.capacity_kwh,
+        }
+        for (charger, evse_id), state in sorted(smart.evses.items())
+        if charger == charger_id
+    }
 
 
 async def async_get_config_entry_diagnostics(

@@ -663,13 +663,17 @@ class SmartCharging:
         )
         if not decision.changed and not renew:
             return
+        plan_phases = self._phases(key)[0]
         if (
             mode is ChargingMode.SMART
-            and limit_at(state.plan_steps, now) >= decision.amps
+            and limit_at(state.plan_steps, now) * plan_phases
+            >= decision.amps * decision.phases
         ):
             await self._clear_override(key, state)
             return
-        steps = surplus_override(state.plan_steps, now, decision.amps, decision.phases)
+        steps = surplus_override(
+            state.plan_steps, now, decision.amps, decision.phases, plan_phases
+        )
         if await self._send(
             key, state, steps, now, now + SURPLUS_HOLD, LimitLayer.OVERRIDE
         ):

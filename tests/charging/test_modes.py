@@ -392,7 +392,7 @@ def test_limit_of_no_steps_is_zero() -> None:
 
 def test_override_raises_the_plan_to_the_surplus() -> None:
     plan = [LimitStep(start=T0 - timedelta(hours=1), amps=6.0)]
-    steps = surplus_override(plan, T0, 10.0, 1)
+    steps = surplus_override(plan, T0, 10.0, 1, plan_phases=1)
     assert steps == [LimitStep(start=T0, amps=10.0, phases=1)]
 
 
@@ -402,7 +402,7 @@ def test_override_without_a_plan_is_the_surplus() -> None:
 
 def test_override_keeps_a_higher_plan_current_without_phases() -> None:
     plan = [LimitStep(start=T0 - timedelta(hours=1), amps=16.0)]
-    steps = surplus_override(plan, T0, 10.0, 1)
+    steps = surplus_override(plan, T0, 10.0, 1, plan_phases=1)
     assert steps == [LimitStep(start=T0, amps=16.0, phases=None)]
 
 
@@ -417,7 +417,7 @@ def test_override_follows_plan_steps_inside_the_hold() -> None:
         LimitStep(start=T0 + timedelta(minutes=10), amps=16.0),
         LimitStep(start=T0 + timedelta(minutes=20), amps=4.0),
     ]
-    steps = surplus_override(plan, T0, 10.0, 1)
+    steps = surplus_override(plan, T0, 10.0, 1, plan_phases=1)
     assert steps == [
         LimitStep(start=T0, amps=10.0, phases=1),
         LimitStep(start=T0 + timedelta(minutes=10), amps=16.0),
@@ -449,7 +449,7 @@ def test_override_steps_are_in_time_order_within_the_hold() -> None:
         LimitStep(start=T0 + timedelta(minutes=minute), amps=float(minute % 20))
         for minute in range(-15, 60, 5)
     ]
-    steps = surplus_override(plan, T0, 7.0, 1)
+    steps = surplus_override(plan, T0, 7.0, 1, plan_phases=1)
     starts = [step.start for step in steps]
     assert starts == sorted(starts)
     assert starts[0] == T0
@@ -458,3 +458,14 @@ def test_override_steps_are_in_time_order_within_the_hold() -> None:
         planned = limit_at(plan, step.start)
         assert step.amps == max(planned, 7.0)
         assert step.phases == (1 if planned < 7.0 else None)
+
+
+def test_surplus_override_compares_power_not_current() -> None:
+    """11 A on one phase (2.5 kW) does not replace a 10 A three-phase plan (6.9 kW)."""
+    now = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+    plan = [LimitStep(start=now, amps=10.0)]
+    steps = surplus_override(plan, now, 11.0, 1, plan_phases=3)
+    assert steps == [LimitStep(start=now, amps=10.0)]
+    # On three phases the surplus is more power, so it wins.
+    steps = surplus_override(plan, now, 11.0, 3, plan_phases=3)
+    assert steps == [LimitStep(start=now, amps=11.0, phases=3)]
