@@ -268,6 +268,27 @@ async def test_solar_mode_follows_the_surplus(
     assert _charger_limit(sim, datetime.now(UTC)) == 0
 
 
+async def test_leaving_solar_mode_removes_its_override(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Off right after the sun started the car: off wins at once."""
+    hass.states.async_set(GRID, "-5000", {"unit_of_measurement": "W"})
+    sim = await _charger(hass, start_simulator)
+    await sim.plug_in(1)
+    await sim.start_transaction(1, "CARD")
+    await sim.wait_for_transaction(1)
+    mode = entity_id(hass, "select", "CP_1_1_charging_mode")
+    await _service(hass, "select", "select_option", entity_id=mode, option="solar_min")
+    smart = loaded_hub.runtime_data.smart
+    assert smart is not None
+    smart.clock = lambda: dt_util.utcnow() - timedelta(minutes=5)
+    smart.surplus_round()  # solar + minimum starts at once
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _charger_limit(sim, datetime.now(UTC)) == 7
+    await _service(hass, "select", "select_option", entity_id=mode, option="off")
+    assert _charger_limit(sim, datetime.now(UTC)) == 0
+
+
 async def test_modes_without_their_sensors_are_refused(
     hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
 ) -> None:

@@ -473,6 +473,9 @@ class SmartCharging:
         state = self.evse(key)
         async with state.lock:
             mode = state.settings.mode
+            if not mode.uses_surplus:
+                # Leaving a solar mode: its override must not outlive it.
+                await self._clear_override(key, state)
             if mode.plans:
                 await self._apply_plan(key, state)
             elif mode is ChargingMode.FAST:
