@@ -580,3 +580,40 @@ async def test_core_nord_pool_prices_come_from_its_action(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert asked[2:] == [(today + timedelta(days=1)).isoformat()]
     await hass.config_entries.async_unload(hub_entry.entry_id)
+
+
+async def test_price_cap_leaves_dear_hours_out(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """With a maximum price the plan may fall short, and says so."""
+    start = _hour() + timedelta(hours=1)
+    _set_prices(hass, start, [0.30, 0.10, 0.32, 0.15, 0.33, 0.34, 0.35, 0.36])
+    sim = await _charger(hass, start_simulator)
+    cap = entity_id(hass, "number", "CP_1_1_price_cap")
+    assert (state := hass.states.get(cap)) is not None
+    assert state.attributes["unit_of_measurement"] == "EUR/kWh"
+    for domain, key, data in (
+        (
+            "time",
+            "CP_1_1_departure",
+            {"time": dt_util.as_local(start + timedelta(hours=8)).time().isoformat()},
+        ),
+        ("number", "CP_1_1_target_energy", {"value": 60}),
+        ("number", "CP_1_1_price_cap", {"value": 0.2}),
+    ):
+        service = "set_value"
+        await _service(
+            hass, domain, service, entity_id=entity_id(hass, domain, key), **data
+        )
+    await _service(
+        hass,
+        "select",
+        "select_option",
+        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
+        option="cheapest",
+    )
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    assert plan.attributes["complete"] is False
+    assert {slot["price"] for slot in plan.attributes["slots"]} == {0.10, 0.15}
+    _assert_charger_follows_plan(hass, sim, start, 8)

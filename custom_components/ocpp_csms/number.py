@@ -66,6 +66,17 @@ TARGETS = (
 )
 
 
+PRICE_CAP = TargetNumberDescription(
+    key="price_cap",
+    translation_key="price_cap",
+    setting="price_cap",
+    native_min_value=0,
+    native_max_value=10,
+    native_step=0.01,
+    mode=NumberMode.BOX,
+)
+
+
 class TargetNumber(ModeEntity, NumberEntity):
     """Target energy (kWh) or SoC (%) by the departure."""
 
@@ -84,6 +95,15 @@ class TargetNumber(ModeEntity, NumberEntity):
             **{self.entity_description.setting: value},
         )
         self.async_write_ha_state()
+
+
+class PriceCapNumber(TargetNumber):
+    """The dearest price the plans may buy at, in the price sensor's unit."""
+
+    @property
+    def native_unit_of_measurement(self) -> str:
+        """Return the price entity's currency per kWh."""
+        return f"{self.smart.currency}/kWh"
 
 
 class MaxCurrentNumber(EvseEntity, RestoreNumber):
@@ -128,6 +148,7 @@ def _entities(
     return [
         MaxCurrentNumber(entry, charger_id, evse_id, MAX_CURRENT),
         *(TargetNumber(entry, charger_id, evse_id, desc) for desc in TARGETS),
+        PriceCapNumber(entry, charger_id, evse_id, PRICE_CAP),
     ]
 
 

@@ -524,6 +524,7 @@ class SmartCharging:
             phases=phases,
             voltage_v=voltage,
             charging_slot_start=now if running else None,
+            price_cap=state.settings.cap,
             reserve_wh=reserve_for(state.estimate_wh, delivered),
         )
         expected_solar = 0.0

@@ -53,6 +53,13 @@ class EvseSettings:
     target_energy_kwh: float = 20.0
     target_soc: float = 80.0
     departure: time = time(7, 0)
+    # Slots dearer than this are never bought; 0 means no cap.
+    price_cap: float = 0.0
+
+    @property
+    def cap(self) -> float | None:
+        """Return the price cap for the planner (None: no cap)."""
+        return self.price_cap if self.price_cap > 0 else None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready form."""
@@ -72,6 +79,7 @@ class EvseSettings:
             "target_energy_kwh": _finite,
             "target_soc": _finite,
             "departure": time.fromisoformat,
+            "price_cap": _finite,
         }
         values: dict[str, Any] = {}
         for name, parse in parsers.items():
