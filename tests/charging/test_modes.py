@@ -83,6 +83,7 @@ def test_settings_as_dict_is_json_ready() -> None:
         "target_energy_kwh": 33.5,
         "target_soc": 90.0,
         "departure": "06:45:00",
+        "price_cap": 0.0,
     }
     assert type(settings.as_dict()["mode"]) is str
 
@@ -469,3 +470,11 @@ def test_surplus_override_compares_power_not_current() -> None:
     # On three phases the surplus is more power, so it wins.
     steps = surplus_override(plan, now, 11.0, 3, plan_phases=3)
     assert steps == [LimitStep(start=now, amps=11.0, phases=3)]
+
+
+def test_price_cap_zero_means_no_cap() -> None:
+    assert EvseSettings().cap is None
+    assert EvseSettings(price_cap=0.25).cap == 0.25
+    restored = EvseSettings.from_dict({"price_cap": "broken", "mode": "cheapest"})
+    assert restored.cap is None
+    assert restored.mode is ChargingMode.CHEAPEST
