@@ -6,7 +6,7 @@ the charger (not our code) what it will do at each moment.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from homeassistant.core import (
@@ -98,6 +98,36 @@ async def _service(hass: HomeAssistant, domain: str, service: str, **data: Any) 
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def _select_mode(hass: HomeAssistant, mode: str) -> None:
+    await _service(
+        hass,
+        "select",
+        "select_option",
+        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
+        option=mode,
+    )
+
+
+async def _set_targets(
+    hass: HomeAssistant, *, departure: time, energy_kwh: float
+) -> None:
+    """Set the EVSE's departure time of day and target energy."""
+    await _service(
+        hass,
+        "time",
+        "set_value",
+        entity_id=entity_id(hass, "time", "CP_1_1_departure"),
+        time=departure.isoformat(),
+    )
+    await _service(
+        hass,
+        "number",
+        "set_value",
+        entity_id=entity_id(hass, "number", "CP_1_1_target_energy"),
+        value=energy_kwh,
+    )
+
+
 def _assert_charger_follows_plan(
     hass: HomeAssistant, sim: ChargePointSimulator, start: datetime, hours: int
 ) -> list[dict[str, Any]]:
@@ -130,27 +160,8 @@ async def test_cheapest_plan_follows_the_price_sensor(
     _set_prices(hass, start, [0.30, 0.10, 0.32, 0.31, 0.33, 0.34, 0.35, 0.36])
     sim = await _charger(hass, start_simulator)
     departure = dt_util.as_local(start + timedelta(hours=8)).time()
-    await _service(
-        hass,
-        "time",
-        "set_value",
-        entity_id=entity_id(hass, "time", "CP_1_1_departure"),
-        time=departure.isoformat(),
-    )
-    await _service(
-        hass,
-        "number",
-        "set_value",
-        entity_id=entity_id(hass, "number", "CP_1_1_target_energy"),
-        value=15,
-    )
-    await _service(
-        hass,
-        "select",
-        "select_option",
-        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
-        option="cheapest",
-    )
+    await _set_targets(hass, departure=departure, energy_kwh=15)
+    await _select_mode(hass, "cheapest")
     plan_entity = entity_id(hass, "sensor", "CP_1_1_charging_plan")
     plan = hass.states.get(plan_entity)
     assert plan is not None
@@ -224,13 +235,7 @@ async def test_solar_mode_follows_the_surplus(
     await sim.start_transaction(1, "CARD")
     await sim.wait_for_transaction(1)
     await hass.async_block_till_done(wait_background_tasks=True)
-    await _service(
-        hass,
-        "select",
-        "select_option",
-        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
-        option="solar",
-    )
+    await _select_mode(hass, "solar")
     assert _charger_limit(sim, datetime.now(UTC)) == 0
 
     # Start in the past so the stepped clock never runs ahead of the
@@ -389,27 +394,12 @@ async def test_smart_plan_counts_the_forecast_and_respects_the_maximum(
         },
     )
     sim = await _charger(hass, start_simulator)
-    await _service(
+    await _set_targets(
         hass,
-        "time",
-        "set_value",
-        entity_id=entity_id(hass, "time", "CP_1_1_departure"),
-        time=dt_util.as_local(start + timedelta(hours=8)).time().isoformat(),
+        departure=dt_util.as_local(start + timedelta(hours=8)).time(),
+        energy_kwh=20,
     )
-    await _service(
-        hass,
-        "number",
-        "set_value",
-        entity_id=entity_id(hass, "number", "CP_1_1_target_energy"),
-        value=20,
-    )
-    await _service(
-        hass,
-        "select",
-        "select_option",
-        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
-        option="smart",
-    )
+    await _select_mode(hass, "smart")
     plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
     assert plan is not None
     solar = plan.attributes["expected_solar_kwh"]
@@ -479,13 +469,7 @@ async def test_solar_reads_kw_sensors_and_the_export_sign(
     await sim.plug_in(1)
     await sim.start_transaction(1, "CARD")
     await sim.wait_for_transaction(1)
-    await _service(
-        hass,
-        "select",
-        "select_option",
-        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
-        option="solar_min",
-    )
+    await _select_mode(hass, "solar_min")
     smart = hub_entry.runtime_data.smart
     assert smart is not None
     smart.clock = lambda: dt_util.utcnow() - timedelta(minutes=5)
@@ -545,27 +529,12 @@ async def test_core_nord_pool_prices_come_from_its_action(
     assert asked == [today.isoformat(), (today + timedelta(days=1)).isoformat()]
 
     sim = await _charger(hass, start_simulator)
-    await _service(
+    await _set_targets(
         hass,
-        "time",
-        "set_value",
-        entity_id=entity_id(hass, "time", "CP_1_1_departure"),
-        time=dt_util.as_local(start + timedelta(hours=4)).time().isoformat(),
+        departure=dt_util.as_local(start + timedelta(hours=4)).time(),
+        energy_kwh=10,
     )
-    await _service(
-        hass,
-        "number",
-        "set_value",
-        entity_id=entity_id(hass, "number", "CP_1_1_target_energy"),
-        value=10,
-    )
-    await _service(
-        hass,
-        "select",
-        "select_option",
-        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
-        option="cheapest",
-    )
+    await _select_mode(hass, "cheapest")
     plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
     assert plan is not None
     assert datetime.fromisoformat(plan.state) == start + timedelta(hours=1)
@@ -605,13 +574,7 @@ async def test_price_cap_leaves_dear_hours_out(
         await _service(
             hass, domain, service, entity_id=entity_id(hass, domain, key), **data
         )
-    await _service(
-        hass,
-        "select",
-        "select_option",
-        entity_id=entity_id(hass, "select", "CP_1_1_charging_mode"),
-        option="cheapest",
-    )
+    await _select_mode(hass, "cheapest")
     plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
     assert plan is not None
     assert plan.attributes["complete"] is False

@@ -32,7 +32,8 @@ from .csms.errors import CallFailedError
 from .csms.model import ChargerState, EvseState
 from .errors import command_error, limit_error
 from .runtime import OcppCsmsConfigEntry, charger_subentries
-from .smart import EvseCharging, SmartCharging
+from .smart import SmartCharging
+from .smart_state import EvseCharging
 
 
 class ChargerEntity(Entity):

@@ -9,16 +9,14 @@ next stack level (the charger falls back to the plan when HA is gone).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
 from typing import Any
 
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_state_change_event,
@@ -27,46 +25,41 @@ from homeassistant.helpers.event import (
 from homeassistant.util import dt as dt_util
 
 from .charging.engine import LimitLayer, LimitNotAppliedError, LimitNotEffectiveError
-from .charging.limits import electrical_of
 from .charging.modes import (
     SURPLUS_HOLD,
     ChargingMode,
-    EnergyNeed,
     EvseSettings,
-    energy_needed,
     estimated_capacity_kwh,
     limit_at,
     next_departure,
     surplus_override,
 )
-from .charging.planner import Plan, PlanRequest, plan_cheapest, plan_smart, reserve_for
-from .charging.prices import PriceFormatError, PriceSlot
+from .charging.planner import PlanRequest, plan_cheapest, plan_smart, reserve_for
 from .charging.profiles import MIN_CURRENT_A, LimitStep
-from .charging.pv_forecast import ev_surplus_forecast, parse_pv_forecast
 from .charging.surplus import (
-    SurplusConfig,
     SurplusController,
-    SurplusInputs,
     SurplusMode,
 )
 from .const import (
-    CONF_BATTERY_POWER_SENSOR,
-    CONF_BATTERY_PRIORITY_SOC,
-    CONF_BATTERY_SOC_SENSOR,
-    CONF_GRID_EXPORT_POSITIVE,
     CONF_GRID_POWER_SENSOR,
     CONF_PRICE_ENTITY,
     CONF_PV_FORECAST_ENTITY,
-    CONF_PV_POWER_SENSOR,
     DOMAIN,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
     signal_plan_update,
 )
 from .csms.errors import CallFailedError
-from .price_source import PriceSource
-from .readings import price_currency, read_number, read_power_w
 from .runtime import OcppCsmsConfigEntry
+from .smart_inputs import SiteInputs
+from .smart_state import (
+    EvseCharging,
+    EvseKey,
+    PlanView,
+    same_steps,
+    slot_view,
+    storage_key,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -81,90 +74,6 @@ RENEW_MARGIN = timedelta(minutes=5)
 # Without a PV sensor, the household is assumed to use this much.
 DEFAULT_HOUSE_LOAD_W = 500.0
 HOUSE_LOAD_SMOOTHING = 0.05
-
-type EvseKey = tuple[str, int]
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlanView:
-    """What the plan sensor shows."""
-
-    mode: ChargingMode
-    status: str  # idle, planned, charging, no_prices, failed, ...
-    next_start: datetime | None = None
-    energy_wh: float = 0.0
-    cost: float | None = None
-    expected_solar_wh: float = 0.0
-    complete: bool = True
-    slots: tuple[dict[str, Any], ...] = ()
-    need: EnergyNeed | None = None
-    departure: datetime | None = None
-    reason: str | None = None
-
-
-@dataclass
-class EvseCharging:
-    """The live state of one EVSE's mode."""
-
-    settings: EvseSettings
-    view: PlanView
-    plan: Plan | None = None
-    plan_steps: list[LimitStep] = field(default_factory=list)
-    sent_steps: list[LimitStep] | None = None
-    surplus: SurplusController | None = None
-    override_until: datetime | None = None
-    override_amps: float = 0.0
-    # Session bookkeeping (persisted): cost so far and the SoC at start.
-    transaction_id: str | None = None
-    session_cost: float = 0.0
-    counted_wh: float = 0.0
-    soc_start: float | None = None
-    capacity_kwh: float | None = None
-    estimate_wh: float | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def persisted(self) -> dict[str, Any]:
-        """Return what survives a restart."""
-        return self.settings.as_dict() | {
-            "transaction_id": self.transaction_id,
-            "session_cost": self.session_cost,
-            "counted_wh": self.counted_wh,
-            "soc_start": self.soc_start,
-            "capacity_kwh": self.capacity_kwh,
-            "estimate_wh": self.estimate_wh,
-        }
-
-
-def _storage_key(key: EvseKey) -> str:
-    return f"{key[0]}/{key[1]}"
-
-
-def _slot_view(slot: Any) -> dict[str, Any]:
-    return {
-        "start": slot.start.isoformat(),
-        "end": slot.end.isoformat(),
-        "current_a": slot.amps,
-        "energy_kwh": round(slot.energy_wh / 1000, 3),
-        "price": slot.price,
-        "reserve": slot.reserve,
-    }
-
-
-def _same_steps(
-    old: list[LimitStep] | None, new: list[LimitStep], now: datetime
-) -> bool:
-    """Return True when two plans give (nearly) the same current from now on."""
-    if old is None:
-        return False
-    moments = sorted({now} | {step.start for step in old + new if step.start > now})
-    for moment in moments:
-        before = moment - PLAN_TOLERANCE
-        after = moment + PLAN_TOLERANCE
-        values = [limit_at(new, moment)]
-        near_old = [limit_at(old, t) for t in (before, moment, after)]
-        if min(abs(values[0] - value) for value in near_old) >= PLAN_TOLERANCE_A:
-            return False
-    return True
 
 
 class SmartCharging:
@@ -181,11 +90,7 @@ class SmartCharging:
         self._entry = entry
         self._stored = dict(stored)
         self.evses: dict[EvseKey, EvseCharging] = {}
-        self._prices: list[PriceSlot] = []
-        self._price_error: str | None = None
-        price_entity = entry.options.get(CONF_PRICE_ENTITY)
-        self._price_source = PriceSource(hass, price_entity) if price_entity else None
-        self._house_load_w = DEFAULT_HOUSE_LOAD_W
+        self.inputs = SiteInputs(hass, entry)
         # What the surplus delays are measured with (a test can step it).
         self.clock: Callable[[], datetime] = dt_util.utcnow
 
@@ -194,7 +99,7 @@ class SmartCharging:
     def evse(self, key: EvseKey) -> EvseCharging:
         """Return an EVSE's state, restoring it on first use."""
         if key not in self.evses:
-            data = self._stored.get(_storage_key(key), {})
+            data = self._stored.get(storage_key(key), {})
             settings = EvseSettings.from_dict(data)
             state = EvseCharging(
                 settings=settings, view=PlanView(mode=settings.mode, status="idle")
@@ -212,7 +117,7 @@ class SmartCharging:
         """Return every EVSE's persisted state (for the store)."""
         data = dict(self._stored)
         for key, state in self.evses.items():
-            data[_storage_key(key)] = state.persisted()
+            data[storage_key(key)] = state.persisted()
         return data
 
     def controls(self, key: EvseKey) -> bool:
@@ -302,7 +207,7 @@ class SmartCharging:
     @callback
     def _session(self, event: Event[Any]) -> None:
         key = (str(event.data["charger_id"]), int(event.data["evse_id"]))
-        if key in self.evses or _storage_key(key) in self._stored:
+        if key in self.evses or storage_key(key) in self._stored:
             state = self.evse(key)
             state.sent_steps = None  # a new transaction needs its own profile
             state.surplus = None
@@ -371,7 +276,7 @@ class SmartCharging:
         session_wh = evse.session_energy_wh or 0.0
         delta = session_wh - state.counted_wh
         if delta > 0:
-            price = self.price_at(dt_util.utcnow())
+            price = self.inputs.price_at(dt_util.utcnow())
             if price is not None:
                 state.session_cost += delta / 1000 * price
             state.counted_wh = session_wh
@@ -381,90 +286,17 @@ class SmartCharging:
             state.capacity_kwh = learned or state.capacity_kwh
             self._notify(key)
 
-    # -- inputs ----------------------------------------------------------------
-
-    async def _async_read_prices(self) -> None:
-        """Re-read the prices; an unreadable entity raises a repair issue."""
-        issue_id = f"price_entity_unreadable_{self._entry.entry_id}"
-        if self._price_source is None:
-            return
-        try:
-            self._prices = await self._price_source.async_prices()
-        except PriceFormatError as err:
-            self._prices = []
-            if self._price_error != str(err):
-                self._price_error = str(err)
-                ir.async_create_issue(
-                    self._hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key="price_entity_unreadable",
-                    translation_placeholders={
-                        "entity_id": self._price_source.entity_id,
-                        "error": str(err),
-                    },
-                )
-            return
-        if self._price_error is not None:
-            self._price_error = None
-            ir.async_delete_issue(self._hass, DOMAIN, issue_id)
-
-    async def _async_prices_changed(self) -> None:
-        await self._async_read_prices()
-        self.schedule_all(plans_only=True)
-
-    def price_at(self, moment: datetime) -> float | None:
-        """Return the price of the slot holding ``moment``, if known."""
-        for slot in self._prices:
-            if slot.start <= moment < slot.end:
-                return slot.price
-        return None
-
     @property
     def currency(self) -> str:
         """Return the price entity's currency."""
-        return price_currency(self._hass, self._options.get(CONF_PRICE_ENTITY))
+        return self.inputs.currency
+
+    async def _async_prices_changed(self) -> None:
+        await self.inputs.async_read_prices()
+        self.schedule_all(plans_only=True)
 
     def _online(self, key: EvseKey) -> bool:
         return self._entry.runtime_data.central.connection(key[0]) is not None
-
-    def _max_a(self, key: EvseKey) -> float:
-        runtime = self._entry.runtime_data
-        user = runtime.user_limits.get(key)
-        limit = user if user else 32.0
-        if runtime.balancer is not None and runtime.balancer.enabled:
-            limit = min(limit, runtime.balancer.fuse_a)
-        return max(MIN_CURRENT_A, limit)
-
-    def _phases(self, key: EvseKey) -> tuple[int, float]:
-        """Return the phases the car uses (3 until seen) and the voltage."""
-        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
-        electrical = electrical_of(evse)
-        return electrical.phases, electrical.voltage_v
-
-    def _need(self, key: EvseKey, state: EvseCharging) -> EnergyNeed:
-        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
-        session_wh = evse.session_energy_wh or 0.0 if evse.transaction else 0.0
-        return energy_needed(
-            state.settings,
-            session_wh=session_wh,
-            soc=evse.soc_percent if evse.transaction else None,
-            capacity_kwh=state.capacity_kwh,
-        )
-
-    def _solar_forecast(self) -> list[tuple[datetime, datetime, float]]:
-        entity_id = self._options.get(CONF_PV_FORECAST_ENTITY)
-        forecast_state = self._hass.states.get(entity_id) if entity_id else None
-        if forecast_state is None:
-            return []
-        try:
-            windows = parse_pv_forecast(forecast_state.attributes)
-        except PriceFormatError as err:
-            _LOGGER.warning("Cannot read the PV forecast %s: %s", entity_id, err)
-            return []
-        return ev_surplus_forecast(windows, self._house_load_w)
 
     # -- applying a mode -------------------------------------------------------
 
@@ -493,7 +325,7 @@ class SmartCharging:
 
     async def _send_fast(self, key: EvseKey, state: EvseCharging) -> None:
         now = dt_util.utcnow()
-        steps = [LimitStep(start=now, amps=self._max_a(key))]
+        steps = [LimitStep(start=now, amps=self.inputs.max_a(key))]
         await self._send(key, state, steps, now, None)
         await self._clear_override(key, state)
 
@@ -502,9 +334,9 @@ class SmartCharging:
         departure = next_departure(
             dt_util.as_local(now), state.settings.departure
         ).astimezone(now.tzinfo)
-        need = self._need(key, state)
+        need = self.inputs.need(key, state)
         mode = state.settings.mode
-        if not self._prices:
+        if not self.inputs.prices:
             state.view = PlanView(
                 mode=mode, status="no_prices", need=need, departure=departure
             )
@@ -513,14 +345,14 @@ class SmartCharging:
         delivered = (evse.session_energy_wh or 0.0) if evse.transaction else 0.0
         if state.estimate_wh is None or not evse.transaction:
             state.estimate_wh = need.energy_wh + delivered
-        phases, voltage = self._phases(key)
+        phases, voltage = self.inputs.phases(key)
         running = state.plan_steps and limit_at(state.plan_steps, now) > 0
         request = PlanRequest(
             now=now,
             departure=departure,
             energy_wh=need.energy_wh,
-            prices=self._prices,
-            max_a=self._max_a(key),
+            prices=self.inputs.prices,
+            max_a=self.inputs.max_a(key),
             phases=phases,
             voltage_v=voltage,
             charging_slot_start=now if running else None,
@@ -529,7 +361,7 @@ class SmartCharging:
         )
         expected_solar = 0.0
         if mode is ChargingMode.SMART:
-            smart = plan_smart(request, self._solar_forecast())
+            smart = plan_smart(request, self.inputs.solar_forecast())
             plan, expected_solar = smart.grid, smart.expected_solar_wh
         else:
             plan = plan_cheapest(request)
@@ -550,11 +382,11 @@ class SmartCharging:
             cost=plan.cost,
             expected_solar_wh=expected_solar,
             complete=plan.complete,
-            slots=tuple(_slot_view(slot) for slot in plan.slots),
+            slots=tuple(slot_view(slot) for slot in plan.slots),
             need=need,
             departure=departure,
         )
-        if _same_steps(state.sent_steps, state.plan_steps, now):
+        if same_steps(state.sent_steps, state.plan_steps, now):
             return
         if not await self._send(key, state, state.plan_steps, now, departure):
             state.view = replace(state.view, status="failed")
@@ -590,46 +422,6 @@ class SmartCharging:
 
     # -- solar surplus -----------------------------------------------------------
 
-    def _surplus_config(self, key: EvseKey) -> SurplusConfig:
-        capabilities = self._entry.runtime_data.central.tracker(
-            key[0]
-        ).state.capabilities
-        phases, voltage = self._phases(key)
-        available = (1, 3) if capabilities.phase_switching else (phases,)
-        priority = self._options.get(CONF_BATTERY_PRIORITY_SOC)
-        return SurplusConfig(
-            max_a=self._max_a(key),
-            voltage_v=voltage,
-            phases_available=available if set(available) <= {1, 3} else (3,),
-            battery_priority_soc=float(priority) if priority else None,
-        )
-
-    def _surplus_inputs(self, key: EvseKey, now: datetime) -> SurplusInputs | None:
-        options = self._options
-        grid = read_power_w(
-            self._hass,
-            options.get(CONF_GRID_POWER_SENSOR),
-            invert=bool(options.get(CONF_GRID_EXPORT_POSITIVE)),
-        )
-        if grid is None:
-            return None
-        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
-        ev = evse.power_w or 0.0
-        battery = read_power_w(self._hass, options.get(CONF_BATTERY_POWER_SENSOR))
-        pv = read_power_w(self._hass, options.get(CONF_PV_POWER_SENSOR))
-        if pv is not None:
-            house = pv + grid - ev - (battery or 0.0)
-            self._house_load_w += HOUSE_LOAD_SMOOTHING * (
-                max(0.0, house) - self._house_load_w
-            )
-        return SurplusInputs(
-            now=now,
-            grid_power_w=grid,
-            ev_power_w=ev,
-            battery_power_w=battery or 0.0,
-            battery_soc=read_number(self._hass, options.get(CONF_BATTERY_SOC_SENSOR)),
-        )
-
     async def _async_surplus(self, key: EvseKey, now: datetime) -> None:
         state = self.evse(key)
         if state.lock.locked():
@@ -644,14 +436,14 @@ class SmartCharging:
         evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
         if evse.transaction is None:
             return
-        inputs = self._surplus_inputs(key, now)
+        inputs = self.inputs.surplus_inputs(key, now)
         if inputs is None:
             # No meter reading: let the base (plan, 0 or minimum) rule.
             await self._clear_override(key, state)
             return
         if state.surplus is None:
             state.surplus = SurplusController(
-                self._surplus_config(key),
+                self.inputs.surplus_config(key),
                 SurplusMode.SOLAR_MIN
                 if mode is ChargingMode.SOLAR_MIN
                 else SurplusMode.SOLAR,
@@ -667,7 +459,7 @@ class SmartCharging:
         )
         if not decision.changed and not renew:
             return
-        plan_phases = self._phases(key)[0]
+        plan_phases = self.inputs.phases(key)[0]
         if (
             mode is ChargingMode.SMART
             and limit_at(state.plan_steps, now) * plan_phases
