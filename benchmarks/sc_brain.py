@@ -1,7 +1,10 @@
 """Our modes, driving the real ``charging/`` code of the integration.
 
-- cheapest: ``plan_cheapest`` at arrival and when tomorrow's prices appear
-  (13:00), for the estimated energy less what the meter already counted;
+- cheapest: ``plan_cheapest`` at arrival, when tomorrow's prices appear
+  (13:00) and every 15 minutes (the integration's ``REPLAN_INTERVAL`` timer,
+  at an arbitrary phase: 7 minutes past each quarter hour), for the
+  estimated energy less what the meter already counted (the simulated car
+  reports no SoC, so the integration's energy basis applies);
   the plan's ``steps`` go through ``build_profile`` (one Absolute TxProfile,
   amps, fitted to the charger's maximum periods, ending at departure) and
   the charger follows that profile minute by minute on its own. Every
@@ -15,6 +18,12 @@
   (3 phases while a planned slot runs). Every changed surplus decision is
   one write.
 - solar: the ``SurplusController`` alone (SOLAR mode, 1p/3p), 30 s loop.
+
+When the estimate is delivered (remaining need 0) a re-plan still sends the
+plan's steps, i.e. its reserve, as ``reserve_for`` intends; note that
+``smart._apply_plan`` sends a single 0 A step when the need is 0, so the
+integration as it stands stops at the estimate on the first re-plan after
+it (not modelled here; reported).
 
 HA offline (cheapest and smart): at a random moment between arrival and
 the end of the arrival plan, Home Assistant stops (no re-plans, no surplus
@@ -57,6 +66,11 @@ from .sc_sim import MAX_A, VOLTAGE_V, SessionRun, Strategy
 
 ELECTRICAL = Electrical(phases=3, voltage_v=VOLTAGE_V)
 WH_PER_A_MIN = VOLTAGE_V * 3 / 60  # energy of 1 A on 3 phases for a minute
+# The integration re-plans every 15 minutes (smart.REPLAN_INTERVAL) on a
+# timer that runs from Home Assistant's start, not from the price slots: an
+# arbitrary phase, here 7 minutes past each quarter hour.
+REPLAN_MIN = 15
+REPLAN_PHASE_MIN = 7
 
 
 def profile_minutes(
@@ -130,9 +144,15 @@ class PlanFollower(Strategy):
         self.estimate = session.energy_wh * (1 + error)
         self.limits = np.zeros(session.departure - session.arrival)
         self.plan: Plan | None = None
-        self.replans = {session.arrival} | {
-            m for m in world.day_noon13 if session.arrival < m < session.departure
-        }
+        self.replans = (
+            {session.arrival}
+            | {m for m in world.day_noon13 if session.arrival < m < session.departure}
+            | {
+                m
+                for m in range(session.arrival + 1, session.departure)
+                if m % REPLAN_MIN == REPLAN_PHASE_MIN
+            }
+        )
         if self.smart:
             first_hour = session.arrival // 60 + 1
             self.replans |= {
