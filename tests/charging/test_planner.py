@@ -183,12 +183,6 @@ def test_reserve_goes_after_the_planned_charge_in_whole_slots() -> None:
         )
     )
     assert [slot.start.hour - T0.hour for slot in default.slots] == [3, 5]
-    # A plan that ends at the departure has no room for a reserve.
-    late = _prices(0.30, 0.20, 0.05)
-    plan = plan_cheapest(
-        _request(KW_AT_16A, late, departure=T0 + timedelta(hours=3), reserve_wh=5e3)
-    )
-    assert [slot.reserve for slot in plan.slots] == [False]
     # Estimate delivered, the car still charging: the reserve keeps it going.
     assert reserve_for(20_000, 5_000) == 20_000
     assert reserve_for(20_000, 26_000) == 14_000
@@ -215,3 +209,49 @@ def test_smart_leaves_free_or_paid_slots_to_the_grid_plan() -> None:
     smart = plan_smart(_request(KW_AT_16A, quarters), sunny, confidence=1.0)
     assert smart.expected_solar_wh == 6_000
     assert any(slot.price < 0 for slot in smart.grid.slots)
+
+
+def test_latest_end_leaves_room_after_the_plan_for_the_reserve() -> None:
+    from custom_components.ocpp_csms.charging.planner import GUARANTEED_RESERVE_SHARE
+
+    # The cheapest hour is the last one: without a reserve the plan takes it.
+    late = _prices(0.30, 0.20, 0.05)
+    departure = T0 + timedelta(hours=3)
+    plan = plan_cheapest(_request(KW_AT_16A, late, departure=departure))
+    assert [slot.start.hour - T0.hour for slot in plan.slots] == [2]
+    # With a reserve, its guaranteed part must fit after the planned charge:
+    # the plan moves to hour 1 and the last hour becomes the reserve.
+    reserve_wh = 5_000.0
+    assert GUARANTEED_RESERVE_SHARE * reserve_wh <= KW_AT_16A * 1000
+    plan = plan_cheapest(
+        _request(KW_AT_16A, late, departure=departure, reserve_wh=reserve_wh)
+    )
+    assert [(slot.start.hour - T0.hour, slot.reserve) for slot in plan.slots] == [
+        (1, False),
+        (2, True),
+    ]
+    assert plan.complete
+    assert abs(plan.cost - KW_AT_16A * 0.20) < 1e-9
+    # A re-plan with the estimate delivered: nothing planned, so the reserve
+    # simply takes the cheapest hour.
+    plan = plan_cheapest(_request(0.0, late, departure=departure, reserve_wh=5e3))
+    assert [(slot.start.hour - T0.hour, slot.reserve) for slot in plan.slots] == [
+        (2, True)
+    ]
+
+
+def test_deadline_guarantee_counts_the_guaranteed_reserve() -> None:
+    prices = _prices(0.9, 0.1, 0.1)
+    departure = T0 + timedelta(hours=3)
+    energy_kwh = 2.8 * KW_AT_16A
+    # Without a reserve the three hours hold the energy: cheapest first, the
+    # dear first hour only partly.
+    plan = plan_cheapest(_request(energy_kwh, prices, departure=departure))
+    assert [slot.amps for slot in plan.slots] == [12.8, 16.0, 16.0]
+    # Energy + the reserve's guaranteed part do not fit: start now at full.
+    plan = plan_cheapest(
+        _request(energy_kwh, prices, departure=departure, reserve_wh=10_000.0)
+    )
+    assert plan.slots[0].start == T0
+    assert [slot.amps for slot in plan.slots] == [16.0, 16.0, 12.8]
+    assert plan.complete
