@@ -219,6 +219,9 @@ async def test_off_mode_holds_the_charger_at_zero(
     mode = entity_id(hass, "select", "CP_1_1_charging_mode")
     await _service(hass, "select", "select_option", entity_id=mode, option="off")
     assert _charger_limit(sim, datetime.now(UTC)) == 0
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    assert plan.attributes["status"] == "off"
     await _service(hass, "select", "select_option", entity_id=mode, option="fast")
     assert _charger_limit(sim, datetime.now(UTC)) == 32
 

@@ -318,7 +318,8 @@ class SmartCharging:
                 base = MIN_CURRENT_A if mode is ChargingMode.SOLAR_MIN else 0.0
                 now = dt_util.utcnow()
                 state.plan_steps = [LimitStep(start=now, amps=base)]
-                state.view = PlanView(mode=mode, status="following_surplus")
+                status = "off" if mode is ChargingMode.OFF else "following_surplus"
+                state.view = PlanView(mode=mode, status=status)
                 if state.sent_steps is None or explicit:
                     await self._send(key, state, state.plan_steps, now, None)
             self._notify(key)
