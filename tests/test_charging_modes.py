@@ -583,3 +583,32 @@ async def test_price_cap_leaves_dear_hours_out(
     assert plan.attributes["complete"] is False
     assert {slot["price"] for slot in plan.attributes["slots"]} == {0.10, 0.15}
     _assert_charger_follows_plan(hass, sim, start, 8)
+
+
+async def test_a_reconnected_charger_is_brought_up_to_date(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """New prices while the charger was away reach it when it dials in again."""
+    start = _hour() + timedelta(hours=1)
+    _set_prices(hass, start, [0.30, 0.10, 0.32, 0.31, 0.33, 0.34, 0.35, 0.36])
+    sim = await _charger(hass, start_simulator)
+    await _set_targets(
+        hass,
+        departure=dt_util.as_local(start + timedelta(hours=8)).time(),
+        energy_kwh=15,
+    )
+    await _select_mode(hass, "cheapest")
+    await sim.stop()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    _set_prices(hass, start, [0.30, 0.29, 0.32, 0.31, 0.33, 0.05, 0.35, 0.36])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    assert plan.attributes["status"] == "charger_offline"
+    sim = await _charger(hass, start_simulator)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    assert plan.attributes["status"] == "planned"
+    assert datetime.fromisoformat(plan.state) == start + timedelta(hours=5)
+    _assert_charger_follows_plan(hass, sim, start, 8)

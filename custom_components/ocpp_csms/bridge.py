@@ -264,8 +264,13 @@ class HubBridge:
 
     @callback
     def charger_connected(self, charger_id: str, version: OcppVersion) -> None:
-        """Tell the charger's entities it is online."""
+        """Tell the charger's entities it is online; bring its modes up to date."""
         self._notify(charger_id)
+        if (
+            smart := self._smart
+        ) is not None and charger_id in self._entry.runtime_data.accepted:
+            # Re-plans may have waited for it (e.g. after an HA restart).
+            smart.charger_online(charger_id)
 
     @callback
     def charger_disconnected(self, charger_id: str) -> None:

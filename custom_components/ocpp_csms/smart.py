@@ -390,7 +390,9 @@ class SmartCharging:
         if same_steps(state.sent_steps, state.plan_steps, now):
             return
         if not await self._send(key, state, state.plan_steps, now, departure):
-            state.view = replace(state.view, status="failed")
+            # Sent when the charger is back (see charger_online).
+            status = "failed" if self._online(key) else "charger_offline"
+            state.view = replace(state.view, status=status)
 
     async def _send(
         self,
