@@ -49,7 +49,7 @@ from .const import (
     EVENT_SESSION_STARTED,
     signal_plan_update,
 )
-from .csms.errors import CallFailedError
+from .csms.errors import CallFailedError, ConnectionLostError
 from .runtime import OcppCsmsConfigEntry
 from .smart_inputs import SiteInputs
 from .smart_state import (
@@ -390,9 +390,7 @@ class SmartCharging:
         if same_steps(state.sent_steps, state.plan_steps, now):
             return
         if not await self._send(key, state, state.plan_steps, now, departure):
-            # Sent when the charger is back (see charger_online).
-            status = "failed" if self._online(key) else "charger_offline"
-            state.view = replace(state.view, status=status)
+            state.view = replace(state.view, status=state.send_failure)
 
     async def _send(
         self,
@@ -405,17 +403,22 @@ class SmartCharging:
     ) -> bool:
         """Send steps through the limiter; failures are logged and counted."""
         runtime = self._entry.runtime_data
+        state.send_failure = "charger_offline"
         if not self._online(key):
             return False
         try:
             await runtime.limiter(key[0]).set_steps(
                 key[1], steps, now=now, end=end, layer=layer
             )
+        except ConnectionLostError:
+            return False  # sent again when it is back (charger_online)
         except CallFailedError as err:
             _LOGGER.warning("Could not send the %s plan to %s: %s", key, key[0], err)
+            state.send_failure = "failed"
             return False
         except (LimitNotAppliedError, LimitNotEffectiveError) as err:
             _LOGGER.warning("%s does not apply the plan: %s", key[0], err)
+            state.send_failure = "failed"
             runtime.limit_result(self._hass, key[0], ok=False)
             return False
         runtime.limit_result(self._hass, key[0], ok=True)

@@ -55,6 +55,8 @@ class EvseCharging:
     soc_start: float | None = None
     capacity_kwh: float | None = None
     estimate_wh: float | None = None
+    # Why the last send failed: charger_offline (re-sent on reconnect) or failed.
+    send_failure: str = "failed"
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def persisted(self) -> dict[str, Any]:
