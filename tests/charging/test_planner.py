@@ -255,3 +255,37 @@ def test_deadline_guarantee_counts_the_guaranteed_reserve() -> None:
     assert plan.slots[0].start == T0
     assert [slot.amps for slot in plan.slots] == [16.0, 16.0, 12.8]
     assert plan.complete
+
+
+def test_smart_reserve_goes_after_the_counted_sun() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    # Hour 1 is cheap but lies before the sunny hours 2-3: a reserve there
+    # would fill the car from the grid before the free surplus comes.
+    prices = _prices(0.10, 0.12, 0.30, 0.30, 0.20, 0.25)
+    sunny = [
+        (T0 + timedelta(hours=2), T0 + timedelta(hours=3), 8_000.0),
+        (T0 + timedelta(hours=3), T0 + timedelta(hours=4), 8_000.0),
+    ]
+    energy_kwh = KW_AT_16A + 16
+    smart = plan_smart(
+        _request(energy_kwh, prices, departure=T0 + timedelta(hours=6), reserve_wh=5e3),
+        sunny,
+        confidence=1.0,
+    )
+    assert smart.expected_solar_wh == 16_000
+    assert [(slot.start.hour - T0.hour, slot.reserve) for slot in smart.grid.slots] == [
+        (0, False),
+        (4, True),
+    ]
+    # No room after the sun before the departure: the reserve stays where
+    # the car can still use it, after the planned charge.
+    smart = plan_smart(
+        _request(energy_kwh, prices, departure=T0 + timedelta(hours=4), reserve_wh=5e3),
+        sunny,
+        confidence=1.0,
+    )
+    assert [(slot.start.hour - T0.hour, slot.reserve) for slot in smart.grid.slots] == [
+        (0, False),
+        (1, True),
+    ]

@@ -155,6 +155,11 @@ def _hours(slot: PriceSlot) -> float:
 
 def plan_cheapest(request: PlanRequest) -> Plan:
     """Return the least-cost plan delivering ``energy_wh`` by the departure."""
+    return _plan(request)
+
+
+def _plan(request: PlanRequest, reserve_after: datetime | None = None) -> Plan:
+    """Plan the cheapest slots; the reserve not before ``reserve_after``."""
     watts_per_amp = request.voltage_v * request.phases
     window = _window(request)
     if request.price_cap is not None:
@@ -202,7 +207,7 @@ def plan_cheapest(request: PlanRequest) -> Plan:
         remaining -= chosen[-1].energy_wh
     energy = sum(slot.energy_wh for slot in chosen)
     cost = sum(slot.energy_wh / 1000 * slot.price for slot in chosen)
-    reserve = _reserve(request, free, chosen, watts_per_amp)
+    reserve = _reserve(request, free, chosen, watts_per_amp, reserve_after)
     slots = sorted(chosen + reserve, key=lambda slot: slot.start)
     return Plan(
         slots=tuple(slots),
@@ -224,6 +229,7 @@ def _reserve(
     free: Sequence[PriceSlot],
     chosen: Sequence[PlannedSlot],
     watts_per_amp: float,
+    not_before: datetime | None = None,
 ) -> list[PlannedSlot]:
     """Cheapest free slots after the planned charge, up to the reserve."""
     wanted = _reserve_wanted(request)
@@ -237,6 +243,12 @@ def _reserve(
     # Only after the planned charge: a reserve placed before it would be
     # used first and push the planned (cheaper) energy out.
     candidates = cheapest(slot for slot in free if slot.start >= after)
+    if not_before is not None and not_before > after:
+        later = [slot for slot in candidates if slot.start >= not_before]
+        room = sum(_hours(slot) for slot in later) * request.max_a * watts_per_amp
+        # Not before ``not_before`` while that leaves the guaranteed part.
+        if room >= GUARANTEED_RESERVE_SHARE * wanted:
+            candidates = later
     # Whole slots at the maximum: the car itself stops when it is full.
     reserve: list[PlannedSlot] = []
     for slot in candidates:
@@ -331,6 +343,10 @@ def plan_smart(
     zero (the grid plan takes those at full power), and never more than the
     EV can take at its maximum current. The grid part is then planned like the cheapest
     mode in the other slots, so the same hours are not counted twice.
+    The reserve goes after the last counted sun window (before it, the car
+    would take grid energy first and find itself full when the free surplus
+    comes) as long as that leaves room for its guaranteed part; otherwise
+    after the planned charge, as in the cheapest mode.
     The surplus controller takes the sunshine as it comes; if it falls short,
     the next re-plan buys the difference (the deadline guarantee still holds).
     """
@@ -359,7 +375,10 @@ def plan_smart(
         expected += min(usable, watts * hours)
         counted.extend(parts)
     grid_need = max(0.0, request.energy_wh - expected)
-    grid = plan_cheapest(
+    # The reserve after the counted sun: placed before it, the car would
+    # take it first and the free surplus would find the car full.
+    sun_end = max((end for _, end in counted), default=None)
+    grid = _plan(
         PlanRequest(
             now=request.now,
             departure=request.departure,
@@ -377,6 +396,7 @@ def plan_smart(
                 if request.reserve_wh is None
                 else request.reserve_wh
             ),
-        )
+        ),
+        reserve_after=sun_end,
     )
     return SmartPlan(expected_solar_wh=min(expected, request.energy_wh), grid=grid)
