@@ -128,12 +128,24 @@ def test_smart_counts_expected_surplus_first() -> None:
 def test_smart_never_counts_the_same_hours_twice() -> None:
     from custom_components.ocpp_csms.charging.planner import plan_smart
 
-    # The cheapest hour is also the sunny one: the grid plan must go elsewhere.
+    # The cheapest hour is also the sunny one: the grid plan buys there only
+    # what the maximum leaves on top of the counted sun, the rest elsewhere.
     prices = _prices(0.3, 0.05, 0.2, 0.25)
     sunny = [(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 8_000.0)]
     smart = plan_smart(_request(2 * KW_AT_16A, prices), sunny, confidence=1.0)
     assert smart.expected_solar_wh == 8_000
-    assert all(slot.start != T0 + timedelta(hours=1) for slot in smart.grid.slots)
+    assert [
+        (slot.start.hour - T0.hour, slot.amps, round(slot.energy_wh))
+        for slot in smart.grid.slots
+    ] == [(1, 16.0, round(KW_AT_16A * 1000 - 8_000)), (2, 16.0, KW_AT_16A * 1000)]
+    assert abs(smart.grid.energy_wh - (2 * KW_AT_16A * 1000 - 8_000)) < 1e-6
+    # Less grid energy than that room: the slot's current covers sun + grid.
+    smart = plan_smart(_request(10.0, prices), sunny, confidence=1.0)
+    assert [(slot.start.hour - T0.hour, slot.amps) for slot in smart.grid.slots] == [
+        (1, round(10_000 / 690, 1))
+    ]
+    assert abs(smart.grid.energy_wh - 2_000) < 1e-6
+    assert abs(smart.grid.cost - 2.0 * 0.05) < 1e-9
     # Too weak to start the car (1 kWh over an hour < 6 A on one phase).
     weak = [(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 1_000.0)]
     assert (

@@ -158,16 +158,35 @@ def plan_cheapest(request: PlanRequest) -> Plan:
     return _plan(request)
 
 
-def _plan(request: PlanRequest, reserve_after: datetime | None = None) -> Plan:
-    """Plan the cheapest slots; the reserve not before ``reserve_after``."""
+def _plan(
+    request: PlanRequest,
+    reserve_after: datetime | None = None,
+    sun: Sequence[tuple[datetime, datetime, float]] = (),
+) -> Plan:
+    """Plan the cheapest slots; the reserve not before ``reserve_after``.
+
+    ``sun``: (start, end, watts) the car is expected to take from the
+    surplus anyway; a slot's grid room is what the maximum leaves on top.
+    """
     watts_per_amp = request.voltage_v * request.phases
     window = _window(request)
     if request.price_cap is not None:
         window = [slot for slot in window if slot.price <= request.price_cap]
     free = [slot for slot in window if not _overlaps(slot, request.excluded)]
 
-    def room(slot: PriceSlot) -> float:
+    def full(slot: PriceSlot) -> float:
         return _hours(slot) * request.max_a * watts_per_amp
+
+    def sunny(slot: PriceSlot) -> float:
+        wh = sum(
+            (min(end, slot.end) - max(start, slot.start)).total_seconds() / 3600 * w
+            for start, end, w in sun
+            if start < slot.end and slot.start < end
+        )
+        return min(wh, full(slot))
+
+    def room(slot: PriceSlot) -> float:
+        return full(slot) - sunny(slot)
 
     capacity = sum(room(slot) for slot in free)
     guaranteed = GUARANTEED_RESERVE_SHARE * _reserve_wanted(request)
@@ -194,7 +213,7 @@ def _plan(request: PlanRequest, reserve_after: datetime | None = None) -> Plan:
             and slot.start <= max(running, request.now) < slot.end
         ]
         rest = sorted(
-            (slot for slot in plannable if slot not in kept),
+            (slot for slot in plannable if slot not in kept and room(slot) > 0),
             key=lambda slot: (slot.price, slot.start),
         )
         order = kept + rest
@@ -203,7 +222,7 @@ def _plan(request: PlanRequest, reserve_after: datetime | None = None) -> Plan:
     for slot in order:
         if remaining <= 0:
             break
-        chosen.append(_fill(slot, remaining, request, watts_per_amp))
+        chosen.append(_fill(slot, remaining, request, watts_per_amp, sunny(slot)))
         remaining -= chosen[-1].energy_wh
     energy = sum(slot.energy_wh for slot in chosen)
     cost = sum(slot.energy_wh / 1000 * slot.price for slot in chosen)
@@ -270,11 +289,19 @@ def _reserve(
 
 
 def _fill(
-    slot: PriceSlot, needed_wh: float, request: PlanRequest, watts_per_amp: float
+    slot: PriceSlot,
+    needed_wh: float,
+    request: PlanRequest,
+    watts_per_amp: float,
+    sun_wh: float = 0.0,
 ) -> PlannedSlot:
-    """Use a slot fully, or just enough of it for the energy still needed."""
+    """Use a slot fully, or just enough of it for the energy still needed.
+
+    ``sun_wh``: what the car takes from the surplus in the slot anyway; the
+    slot's energy is the grid part on top of it.
+    """
     hours = _hours(slot)
-    full_wh = hours * request.max_a * watts_per_amp
+    full_wh = hours * request.max_a * watts_per_amp - sun_wh
     if needed_wh >= full_wh:
         return PlannedSlot(
             start=slot.start,
@@ -283,7 +310,7 @@ def _fill(
             energy_wh=full_wh,
             price=slot.price,
         )
-    amps = needed_wh / (hours * watts_per_amp)
+    amps = (needed_wh + sun_wh) / (hours * watts_per_amp)
     if amps >= request.min_a:
         return PlannedSlot(
             start=slot.start,
@@ -341,8 +368,11 @@ def plan_smart(
     is counted (the remaining part of a window that has begun), never a
     window too weak to start charging, never in slots priced at or below
     zero (the grid plan takes those at full power), and never more than the
-    EV can take at its maximum current. The grid part is then planned like the cheapest
-    mode in the other slots, so the same hours are not counted twice.
+    EV can take at its maximum current. The grid part is then planned like the
+    cheapest mode, where a sunny slot's room is only what the maximum
+    current leaves on top of its counted sun (so the same energy is not
+    counted twice, and a cheap sunny slot can still be topped up from the
+    grid at full power, instead of being left to the surplus alone).
     The reserve goes after the last counted sun window (before it, the car
     would take grid energy first and find itself full when the free surplus
     comes) as long as that leaves room for its guaranteed part; otherwise
@@ -355,6 +385,7 @@ def plan_smart(
     min_watts = request.min_a * request.voltage_v
     expected = 0.0
     counted: list[tuple[datetime, datetime]] = []
+    sun: list[tuple[datetime, datetime, float]] = []
     paid = [slot for slot in request.prices if slot.price <= 0]
     for window_start, window_end, energy_wh in solar_forecast:
         start = max(window_start, request.now)
@@ -374,6 +405,7 @@ def plan_smart(
             continue
         expected += min(usable, watts * hours)
         counted.extend(parts)
+        sun.extend((a, b, min(usable / hours, watts)) for a, b in parts)
     grid_need = max(0.0, request.energy_wh - expected)
     # The reserve after the counted sun: placed before it, the car would
     # take it first and the free surplus would find the car full.
@@ -390,7 +422,7 @@ def plan_smart(
             voltage_v=request.voltage_v,
             price_cap=request.price_cap,
             charging_slot_start=request.charging_slot_start,
-            excluded=tuple(counted),
+            excluded=request.excluded,
             reserve_wh=(
                 DEFAULT_RESERVE_SHARE * request.energy_wh
                 if request.reserve_wh is None
@@ -398,5 +430,6 @@ def plan_smart(
             ),
         ),
         reserve_after=sun_end,
+        sun=sun,
     )
     return SmartPlan(expected_solar_wh=min(expected, request.energy_wh), grid=grid)
