@@ -255,10 +255,15 @@ class ModeEntity(EvseEntity):
         return self.smart.evse((self.charger_id, self.evse_id))
 
     def _update_signals(self) -> list[str]:
-        """Also follow new plans and settings."""
+        """Follow the charger's connection and the EVSE's plan, not its meter.
+
+        Meter values are the hot path; the modes notify when the cost or
+        plan they show changed.
+        """
+        entry_id = self._entry.entry_id
         return [
-            *super()._update_signals(),
-            signal_plan_update(self._entry.entry_id, self.charger_id, self.evse_id),
+            signal_charger_update(entry_id, self.charger_id),
+            signal_plan_update(entry_id, self.charger_id, self.evse_id),
         ]
 
     @callback

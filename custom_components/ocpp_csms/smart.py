@@ -271,20 +271,21 @@ class SmartCharging:
             state.soc_start = evse.soc_percent
             state.capacity_kwh = None
             state.estimate_wh = None
+            self._notify(key)
         if state.soc_start is None:
             state.soc_start = evse.soc_percent
         session_wh = evse.session_energy_wh or 0.0
         delta = session_wh - state.counted_wh
         if delta > 0:
             price = self.inputs.price_at(dt_util.utcnow())
-            if price is not None:
-                state.session_cost += delta / 1000 * price
             state.counted_wh = session_wh
             learned = estimated_capacity_kwh(
                 session_wh, state.soc_start, evse.soc_percent
             )
             state.capacity_kwh = learned or state.capacity_kwh
-            self._notify(key)
+            if price is not None:
+                state.session_cost += delta / 1000 * price
+                self._notify(key)  # only the cost sensor's state changed
 
     @property
     def currency(self) -> str:
