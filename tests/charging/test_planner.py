@@ -301,3 +301,22 @@ def test_smart_reserve_goes_after_the_counted_sun() -> None:
         (0, False),
         (1, True),
     ]
+
+
+def test_reserve_takes_the_rest_of_the_slot_the_plan_ends_in() -> None:
+    prices = _prices(0.1, 0.2, 0.3)
+    plan = plan_cheapest(
+        _request(
+            KW_AT_16A + 1.0,
+            prices,
+            departure=T0 + timedelta(hours=3),
+            reserve_wh=1_000.0,
+        )
+    )
+    part_end = T0 + timedelta(hours=1, seconds=round(1000 / (6 * 690) * 3600))
+    assert [(slot.start, slot.end, slot.amps, slot.reserve) for slot in plan.slots] == [
+        (T0, T0 + timedelta(hours=1), 16.0, False),
+        (T0 + timedelta(hours=1), part_end, 6.0, False),
+        (part_end, T0 + timedelta(hours=2), 16.0, True),
+    ]
+    assert plan.slots[-1].price == 0.2

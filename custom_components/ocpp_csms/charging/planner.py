@@ -260,8 +260,18 @@ def _reserve(
         return sorted(slots, key=lambda slot: (slot.price, slot.start))
 
     # Only after the planned charge: a reserve placed before it would be
-    # used first and push the planned (cheaper) energy out.
-    candidates = cheapest(slot for slot in free if slot.start >= after)
+    # used first and push the planned (cheaper) energy out. The rest of a
+    # slot the planned charge ends in counts too (a car charging slower
+    # than planned, near full, goes on there instead of waiting for the
+    # next reserve slot).
+    candidates = cheapest(
+        [slot for slot in free if slot.start >= after]
+        + [
+            PriceSlot(start=after, end=slot.end, price=slot.price)
+            for slot in free
+            if slot.start < after < slot.end
+        ]
+    )
     if not_before is not None and not_before > after:
         later = [slot for slot in candidates if slot.start >= not_before]
         room = sum(_hours(slot) for slot in later) * request.max_a * watts_per_amp
