@@ -37,6 +37,7 @@ import random
 
 import numpy as np
 
+from custom_components.ocpp_csms.charging.modes import surplus_can_wait
 from custom_components.ocpp_csms.charging.planner import (
     Plan,
     PlanRequest,
@@ -259,6 +260,11 @@ class PlanFollower(Strategy):
             self._replan(minute)
         planned = float(self.limits[minute - run.session.arrival])
         if not self.smart or not online:
+            return planned, 3
+        # As the product: no surplus loop while free planned slots cover the need.
+        assert self.plan is not None
+        need = max(0.0, self.estimate - run.delivered_wh)
+        if surplus_can_wait(self.plan, self.world.at(minute + sub / 2), need):
             return planned, 3
         decision = self.surplus.update(
             SurplusInputs(

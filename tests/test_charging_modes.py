@@ -30,6 +30,7 @@ from custom_components.ocpp_csms.const import (
 )
 from simulator import ChargePointSimulator
 from simulator.composite import RateUnit as SimUnit, effective_limit
+from simulator.model import Car
 
 from .conftest import SimulatorFactory
 from .helpers import Clock, entity_id, meter_v16, reload_hub
@@ -612,3 +613,42 @@ async def test_a_reconnected_charger_is_brought_up_to_date(
     assert plan.attributes["status"] == "planned"
     assert datetime.fromisoformat(plan.state) == start + timedelta(hours=5)
     _assert_charger_follows_plan(hass, sim, start, 8)
+
+
+async def test_reserve_stays_on_the_charger_once_the_estimate_is_delivered(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """A car that needs more than estimated keeps its reserve slots."""
+    start = _hour() + timedelta(hours=1)
+    prices = [0.30, 0.10, 0.32, 0.15, 0.33, 0.34, 0.35, 0.36]
+    _set_prices(hass, start, prices)
+    sim = await _charger(hass, start_simulator, "1.6")
+    await _set_targets(
+        hass,
+        departure=dt_util.as_local(start + timedelta(hours=8)).time(),
+        energy_kwh=5,
+    )
+    await sim.plug_in(1, Car(reports_soc=False))  # the energy target rules
+    await sim.start_transaction(1, "CARD")
+    await sim.wait_for_transaction(1)
+    await _select_mode(hass, "cheapest")
+    # The meter says the estimate is in (the car took 6 kWh of 5).
+    evse = sim.evse(1)
+    await sim.call(
+        "MeterValues",
+        meter_v16(
+            1,
+            Clock().advance(minutes=5),
+            evse.meter_start_wh + 6000,
+            transaction_id=int(str(evse.transaction_id)),
+        ),
+    )
+    # Any re-plan (here new prices for the last hour) sees the estimate delivered.
+    _set_prices(hass, start, [*prices[:-1], 0.37])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    assert plan.attributes["status"] == "done"
+    slots = _assert_charger_follows_plan(hass, sim, start, 8)
+    assert slots
+    assert all(slot["reserve"] for slot in slots)

@@ -32,6 +32,7 @@ from .charging.modes import (
     estimated_capacity_kwh,
     limit_at,
     next_departure,
+    surplus_can_wait,
     surplus_override,
 )
 from .charging.planner import PlanRequest, plan_cheapest, plan_smart, reserve_for
@@ -368,9 +369,11 @@ class SmartCharging:
         else:
             plan = plan_cheapest(request)
         state.plan = plan
+        # Reserve slots stay on the charger once the estimate is delivered: a
+        # car that needed more than estimated keeps charging, a full one stops.
         state.plan_steps = (
             plan.steps(now, departure)
-            if need.energy_wh > 0
+            if plan.slots
             else [LimitStep(start=now, amps=0.0)]
         )
         status = "planned" if plan.slots else "done"
@@ -446,6 +449,15 @@ class SmartCharging:
         inputs = self.inputs.surplus_inputs(key, now)
         if inputs is None:
             # No meter reading: let the base (plan, 0 or minimum) rule.
+            await self._clear_override(key, state)
+            return
+        if (
+            mode is ChargingMode.SMART
+            and state.plan is not None
+            and surplus_can_wait(
+                state.plan, now, self.inputs.need(key, state).energy_wh
+            )
+        ):
             await self._clear_override(key, state)
             return
         if state.surplus is None:

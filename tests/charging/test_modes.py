@@ -19,8 +19,10 @@ from custom_components.ocpp_csms.charging.modes import (
     estimated_capacity_kwh,
     limit_at,
     next_departure,
+    surplus_can_wait,
     surplus_override,
 )
+from custom_components.ocpp_csms.charging.planner import Plan, PlannedSlot
 from custom_components.ocpp_csms.charging.profiles import LimitStep
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -478,3 +480,43 @@ def test_price_cap_zero_means_no_cap() -> None:
     restored = EvseSettings.from_dict({"price_cap": "broken", "mode": "cheapest"})
     assert restored.cap is None
     assert restored.mode is ChargingMode.CHEAPEST
+
+
+def _slot(
+    start_h: int, price: float, energy_wh: float, reserve: bool = False
+) -> PlannedSlot:
+    start = T0 + timedelta(hours=start_h)
+    return PlannedSlot(
+        start=start,
+        end=start + timedelta(hours=1),
+        amps=16.0,
+        energy_wh=energy_wh,
+        price=price,
+        reserve=reserve,
+    )
+
+
+def _plan(*slots: PlannedSlot) -> Plan:
+    return Plan(slots=slots, energy_wh=0.0, cost=0.0, complete=True)
+
+
+def test_surplus_waits_for_free_slots_that_cover_the_need() -> None:
+    plan = _plan(_slot(2, -0.01, 6000), _slot(3, 0.0, 5000), _slot(4, 0.2, 11000))
+    assert surplus_can_wait(plan, T0, 11_000)
+    assert not surplus_can_wait(plan, T0, 11_001), "dear slots do not count"
+
+
+def test_surplus_does_not_wait_for_reserve_or_past_slots() -> None:
+    plan = _plan(_slot(-2, -0.05, 11000), _slot(2, -0.05, 11000, reserve=True))
+    assert not surplus_can_wait(plan, T0, 1000)
+
+
+def test_surplus_counts_the_rest_of_a_running_free_slot() -> None:
+    plan = _plan(_slot(0, -0.05, 10000))
+    half = T0 + timedelta(minutes=30)
+    assert surplus_can_wait(plan, half, 5000)
+    assert not surplus_can_wait(plan, half, 5001)
+
+
+def test_nothing_needed_keeps_the_surplus_loop() -> None:
+    assert not surplus_can_wait(_plan(_slot(2, -0.05, 11000)), T0, 0)

@@ -14,6 +14,7 @@ from enum import StrEnum
 import math
 from typing import Any
 
+from .planner import Plan
 from .profiles import LimitStep
 
 # What a car's battery is assumed to hold until a session shows it (kWh).
@@ -193,3 +194,21 @@ def surplus_override(
         else:
             steps.append(LimitStep(start=moment, amps=surplus_amps, phases=phases))
     return steps
+
+
+def surplus_can_wait(plan: Plan, now: datetime, need_wh: float) -> bool:
+    """Return True when planned free (price <= 0) slots still cover the need.
+
+    In smart mode the surplus loop then stays off: filling the car from the
+    sun now would leave no room for grid energy that is paid to be taken
+    (negative prices), and the sun's energy could be exported instead.
+    """
+    if need_wh <= 0:
+        return False
+    free_wh = 0.0
+    for slot in plan.slots:
+        if slot.reserve or slot.price > 0 or slot.end <= now:
+            continue
+        share = (slot.end - max(slot.start, now)) / (slot.end - slot.start)
+        free_wh += slot.energy_wh * share
+    return free_wh >= need_wh
