@@ -49,6 +49,16 @@ def hub_options() -> dict[str, Any]:
     }
 
 
+async def _load_hub(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, options: dict[str, Any]
+) -> None:
+    """Set the hub up with these options (instead of the module's)."""
+    hub_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(hub_entry, options=options)
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 def _hour() -> datetime:
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
@@ -302,12 +312,9 @@ async def test_modes_without_their_sensors_are_refused(
     hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
 ) -> None:
     """A clear, translated error instead of a mode that cannot work."""
-    hub_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        hub_entry, options={CONF_HEARTBEAT_INTERVAL: 300, CONF_AUTO_ACCEPT: True}
+    await _load_hub(
+        hass, hub_entry, {CONF_HEARTBEAT_INTERVAL: 300, CONF_AUTO_ACCEPT: True}
     )
-    assert await hass.config_entries.async_setup(hub_entry.entry_id)
-    await hass.async_block_till_done()
     await _charger(hass, start_simulator)
     mode = entity_id(hass, "select", "CP_1_1_charging_mode")
     for option, key in (("cheapest", "no_price_entity"), ("solar", "no_grid_sensor")):
@@ -373,14 +380,12 @@ async def test_smart_plan_counts_the_forecast_and_respects_the_maximum(
     hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
 ) -> None:
     """Smart buys only what the forecast sun will not bring; capped by max current."""
-    hub_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
+    await _load_hub(
+        hass,
         hub_entry,
-        options=dict(hub_entry.options)
+        dict(hub_entry.options)
         | {"pv_forecast_entity": FORECAST, "pv_power_sensor": "sensor.pv"},
     )
-    assert await hass.config_entries.async_setup(hub_entry.entry_id)
-    await hass.async_block_till_done()
     start = _hour() + timedelta(hours=1)
     _set_prices(hass, start, [0.30, 0.10, 0.32, 0.31, 0.33, 0.34, 0.35, 0.36])
     # Solcast: 10 kW expected in hours 3 and 4 (30-minute periods, kW).
@@ -450,10 +455,10 @@ async def test_solar_reads_kw_sensors_and_the_export_sign(
     hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
 ) -> None:
     """A meter in kW that counts export as positive, with battery and PV."""
-    hub_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
+    await _load_hub(
+        hass,
         hub_entry,
-        options=dict(hub_entry.options)
+        dict(hub_entry.options)
         | {
             "grid_export_positive": True,
             "pv_power_sensor": "sensor.pv",
@@ -462,8 +467,6 @@ async def test_solar_reads_kw_sensors_and_the_export_sign(
             "battery_priority_soc": 50,
         },
     )
-    assert await hass.config_entries.async_setup(hub_entry.entry_id)
-    await hass.async_block_till_done()
     hass.states.async_set(GRID, "3.5", {"unit_of_measurement": "kW"})
     hass.states.async_set("sensor.pv", "6", {"unit_of_measurement": "kW"})
     # The battery takes 2 kW but is below its priority SoC: not surplus.
@@ -524,12 +527,9 @@ async def test_core_nord_pool_prices_come_from_its_action(
         supports_response=SupportsResponse.ONLY,
     )
     hass.states.async_set(sensor, "0.3", {"unit_of_measurement": "SEK/kWh"})
-    hub_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        hub_entry, options=dict(hub_entry.options) | {CONF_PRICE_ENTITY: sensor}
+    await _load_hub(
+        hass, hub_entry, dict(hub_entry.options) | {CONF_PRICE_ENTITY: sensor}
     )
-    assert await hass.config_entries.async_setup(hub_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
     assert asked == [today.isoformat(), (today + timedelta(days=1)).isoformat()]
 
     sim = await _charger(hass, start_simulator)
