@@ -13,6 +13,7 @@ from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
     ServiceResponse,
+    State,
     SupportsResponse,
 )
 from homeassistant.exceptions import ServiceValidationError
@@ -139,11 +140,17 @@ async def _set_targets(
     )
 
 
+def _plan_state(hass: HomeAssistant) -> State:
+    """Return the Charging plan sensor's state."""
+    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
+    assert plan is not None
+    return plan
+
+
 def _assert_charger_follows_plan(
     hass: HomeAssistant, sim: ChargePointSimulator, start: datetime, hours: int
 ) -> list[dict[str, Any]]:
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     slots = plan.attributes["slots"]
     assert slots, plan.attributes
     for hour in range(hours):
@@ -230,8 +237,7 @@ async def test_off_mode_holds_the_charger_at_zero(
     mode = entity_id(hass, "select", "CP_1_1_charging_mode")
     await _service(hass, "select", "select_option", entity_id=mode, option="off")
     assert _charger_limit(sim, datetime.now(UTC)) == 0
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     assert plan.attributes["status"] == "off"
     await _service(hass, "select", "select_option", entity_id=mode, option="fast")
     assert _charger_limit(sim, datetime.now(UTC)) == 32
@@ -275,8 +281,7 @@ async def test_solar_mode_follows_the_surplus(
     assert _charger_limit(sim, now) == 7
     # The override ends by itself: a charger cut off from HA stops charging.
     assert _charger_limit(sim, now + timedelta(minutes=31)) == 0
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     assert "surplus" in plan.attributes["reason"]
 
     hass.states.async_set(GRID, "2000", {"unit_of_measurement": "W"})
@@ -409,8 +414,7 @@ async def test_smart_plan_counts_the_forecast_and_respects_the_maximum(
         energy_kwh=20,
     )
     await _select_mode(hass, "smart")
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     solar = plan.attributes["expected_solar_kwh"]
     # 2 h x (10 kW - 0.5 kW household) x 70 % confidence.
     assert solar == pytest.approx(13.3, abs=0.1)
@@ -425,8 +429,7 @@ async def test_smart_plan_counts_the_forecast_and_respects_the_maximum(
         entity_id=entity_id(hass, "number", "CP_1_1_max_current"),
         value=10,
     )
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     assert max(slot["current_a"] for slot in plan.attributes["slots"]) <= 10
     _assert_charger_follows_plan(hass, sim, start, 8)
     await hass.config_entries.async_unload(hub_entry.entry_id)
@@ -539,8 +542,7 @@ async def test_core_nord_pool_prices_come_from_its_action(
         energy_kwh=10,
     )
     await _select_mode(hass, "cheapest")
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     assert datetime.fromisoformat(plan.state) == start + timedelta(hours=1)
     assert plan.attributes["expected_cost"] == pytest.approx(10 * 0.09, abs=0.01)
     cost = hass.states.get(entity_id(hass, "sensor", "CP_1_1_session_cost"))
@@ -579,8 +581,7 @@ async def test_price_cap_leaves_dear_hours_out(
             hass, domain, service, entity_id=entity_id(hass, domain, key), **data
         )
     await _select_mode(hass, "cheapest")
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     assert plan.attributes["complete"] is False
     assert {slot["price"] for slot in plan.attributes["slots"]} == {0.10, 0.15}
     _assert_charger_follows_plan(hass, sim, start, 8)
@@ -603,13 +604,11 @@ async def test_a_reconnected_charger_is_brought_up_to_date(
     await hass.async_block_till_done(wait_background_tasks=True)
     _set_prices(hass, start, [0.30, 0.29, 0.32, 0.31, 0.33, 0.05, 0.35, 0.36])
     await hass.async_block_till_done(wait_background_tasks=True)
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     assert plan.attributes["status"] == "charger_offline"
     sim = await _charger(hass, start_simulator)
     await hass.async_block_till_done(wait_background_tasks=True)
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     assert plan.attributes["status"] == "planned"
     assert datetime.fromisoformat(plan.state) == start + timedelta(hours=5)
     _assert_charger_follows_plan(hass, sim, start, 8)
@@ -646,8 +645,7 @@ async def test_reserve_stays_on_the_charger_once_the_estimate_is_delivered(
     # Any re-plan (here new prices for the last hour) sees the estimate delivered.
     _set_prices(hass, start, [*prices[:-1], 0.37])
     await hass.async_block_till_done(wait_background_tasks=True)
-    plan = hass.states.get(entity_id(hass, "sensor", "CP_1_1_charging_plan"))
-    assert plan is not None
+    plan = _plan_state(hass)
     assert plan.attributes["status"] == "done"
     slots = _assert_charger_follows_plan(hass, sim, start, 8)
     assert slots

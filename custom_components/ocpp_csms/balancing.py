@@ -7,7 +7,6 @@ from collections.abc import Hashable
 import logging
 from typing import Any
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
@@ -37,7 +36,7 @@ from .const import (
 )
 from .csms.errors import CallFailedError
 from .csms.profiles import ProfilePurpose, RateUnit
-from .readings import read_power_w
+from .readings import read_number, read_power_w
 from .runtime import OcppCsmsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -101,13 +100,9 @@ class SiteBalancer:
         """Return the phase currents from the configured sensors, if known."""
         values: list[float] = []
         for sensor in self._phase_sensors:
-            state = self._hass.states.get(sensor)
-            if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+            if (value := read_number(self._hass, sensor)) is None:
                 return None
-            try:
-                values.append(float(state.state))
-            except ValueError:
-                return None
+            values.append(value)
         if len(values) == 3:
             return (values[0], values[1], values[2])
         if len(values) == 1:

@@ -28,7 +28,6 @@ from .charging.engine import LimitLayer, LimitNotAppliedError, LimitNotEffective
 from .charging.modes import (
     SURPLUS_HOLD,
     ChargingMode,
-    EvseSettings,
     estimated_capacity_kwh,
     limit_at,
     next_departure,
@@ -100,18 +99,9 @@ class SmartCharging:
     def evse(self, key: EvseKey) -> EvseCharging:
         """Return an EVSE's state, restoring it on first use."""
         if key not in self.evses:
-            data = self._stored.get(storage_key(key), {})
-            settings = EvseSettings.from_dict(data)
-            state = EvseCharging(
-                settings=settings, view=PlanView(mode=settings.mode, status="idle")
+            self.evses[key] = EvseCharging.restored(
+                self._stored.get(storage_key(key), {})
             )
-            state.transaction_id = data.get("transaction_id")
-            state.session_cost = float(data.get("session_cost") or 0.0)
-            state.counted_wh = float(data.get("counted_wh") or 0.0)
-            state.soc_start = data.get("soc_start")
-            state.capacity_kwh = data.get("capacity_kwh")
-            state.estimate_wh = data.get("estimate_wh")
-            self.evses[key] = state
         return self.evses[key]
 
     def snapshot(self) -> dict[str, Any]:
@@ -493,7 +483,6 @@ class SmartCharging:
             key, state, steps, now, now + SURPLUS_HOLD, LimitLayer.OVERRIDE
         ):
             state.override_until = now + SURPLUS_HOLD
-            state.override_amps = decision.amps
 
     async def _clear_override(self, key: EvseKey, state: EvseCharging) -> None:
         if state.override_until is None:
@@ -506,7 +495,6 @@ class SmartCharging:
             _LOGGER.debug("Could not clear the surplus override: %s", err)
             return
         state.override_until = None
-        state.override_amps = 0.0
 
     @callback
     def _notify(self, key: EvseKey) -> None:

@@ -47,7 +47,6 @@ class EvseCharging:
     sent_steps: list[LimitStep] | None = None
     surplus: SurplusController | None = None
     override_until: datetime | None = None
-    override_amps: float = 0.0
     # Session bookkeeping (persisted): cost so far and the SoC at start.
     transaction_id: str | None = None
     session_cost: float = 0.0
@@ -58,6 +57,21 @@ class EvseCharging:
     # Why the last send failed: charger_offline (re-sent on reconnect) or failed.
     send_failure: str = "failed"
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    def restored(cls, data: dict[str, Any]) -> EvseCharging:
+        """Return the state ``persisted`` wrote (defaults where it is missing)."""
+        settings = EvseSettings.from_dict(data)
+        return cls(
+            settings=settings,
+            view=PlanView(mode=settings.mode, status="idle"),
+            transaction_id=data.get("transaction_id"),
+            session_cost=float(data.get("session_cost") or 0.0),
+            counted_wh=float(data.get("counted_wh") or 0.0),
+            soc_start=data.get("soc_start"),
+            capacity_kwh=data.get("capacity_kwh"),
+            estimate_wh=data.get("estimate_wh"),
+        )
 
     def persisted(self) -> dict[str, Any]:
         """Return what survives a restart."""
