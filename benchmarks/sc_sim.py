@@ -21,6 +21,7 @@ from .sc_evcc import EvccPv
 
 VOLTAGE_V = 230.0
 MAX_A = 16.0
+MIN_A = 6.0
 CAR_MAX_W = MAX_A * VOLTAGE_V * 3
 TAPER_SOC = 0.8
 TAPER_FLOOR = 0.25
@@ -57,6 +58,8 @@ class Strategy:
 
     name = "strategy"
     dt = 60
+    # False for references whose charger writes are not modelled.
+    counts_writes = True
 
     def begin(self, run: SessionRun) -> None:
         """Prepare for a new session (called at arrival)."""
@@ -222,3 +225,30 @@ class Evcc(Strategy):
         if decision.changed:
             self.run.write(minute)
         return decision.amps, decision.phases
+
+
+class IdealSurplus(Strategy):
+    """A bound, not a controller: each step takes exactly that minute's surplus.
+
+    It knows the surplus of the step it sets the limit for (no measuring
+    lag), has no delays and writes for free: min(surplus, 16 A) on three
+    phases when the surplus carries 3 x 6 A, on one phase from 6 A, else
+    nothing. It never draws from the grid, so its surplus captured is about
+    the most a car with a 6 A (1.4 kW) minimum can take from the sun without
+    grid import (greedy: it does not hold back early sun to avoid the taper).
+    """
+
+    name = "ideal surplus"
+    dt = 30
+    counts_writes = False
+
+    def limit(
+        self, minute: int, sub: int, ev_w: float, grid_w: float
+    ) -> tuple[float, int]:
+        """Follow this step's surplus (``grid_w`` already holds this minute)."""
+        surplus = ev_w - grid_w
+        for phases in (3, 1):
+            amps = surplus / (VOLTAGE_V * phases)
+            if amps >= MIN_A:
+                return min(MAX_A, amps), phases
+        return 0.0, 1
