@@ -7,7 +7,9 @@
   reports no SoC, so the integration's energy basis applies);
   the plan's ``steps`` go through ``build_profile`` (one Absolute TxProfile,
   amps, fitted to the charger's maximum periods, ending at departure) and
-  the charger follows that profile minute by minute on its own. Every
+  the charger follows that profile minute by minute on its own (a period
+  on one phase, as the smart plan sends for weak sun, counts at its power:
+  amps x 1/3 on the three-phase scale). Every
   request carries ``reserve_for(estimate, delivered)`` (the plan's reserve
   after the planned charge, as the integration passes it). A re-plan
   whose profile differs from the one installed (from now on) is one write.
@@ -82,7 +84,8 @@ def profile_minutes(
     start = (profile.start - world.t0).total_seconds() / 60
     end = start + profile.duration_s / 60 if profile.duration_s else float(last)
     points = np.array([start + p.start_s / 60 for p in profile.periods] + [end])
-    limits = np.array([p.limit for p in profile.periods])
+    # Three-phase equivalent: the simulated car's power is amps x phases.
+    limits = np.array([p.limit * (p.phases or 3) / 3 for p in profile.periods])
     widths = np.diff(points)
     edges = np.arange(first, last + 1, dtype=float)
     area = np.clip(edges[:, None] - points[None, :-1], 0.0, widths[None, :])
@@ -206,6 +209,7 @@ class PlanFollower(Strategy):
                 world.at(minute // SLOT_MIN * SLOT_MIN) if charging else None
             ),
             reserve_wh=reserve_for(self.estimate, run.delivered_wh),
+            phase_switching=True,  # the simulated charger switches 1p/3p
         )
         if self.smart:
             plan = plan_smart(request, self._solar_windows(minute)).grid
@@ -217,6 +221,7 @@ class PlanFollower(Strategy):
             profile_id=1101,
             stack_level=1,
             electrical=ELECTRICAL,
+            phase_switching=True,
             transaction_id="sim",
             end=departure,
         )

@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--model", default="SimCharger", help="model in BootNotification")
     add("--serial", default="SIM-0001", help="serial number in BootNotification")
     add("--phases", type=int, choices=[1, 2, 3], default=3, help="supply phases (3)")
+    add(
+        "--phase-switching",
+        action="store_true",
+        help="advertise switching between 1 and 3 phases",
+    )
     add("--voltage", type=float, default=230.0, help="phase voltage (230)")
     add("--max-current", type=float, default=16.0, help="hardware limit in A (16)")
     add(
@@ -117,6 +122,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         model=args.model,
         serial_number=args.serial,
         phases=args.phases,
+        phase_switching=args.phase_switching,
         voltage=args.voltage,
         max_current=args.max_current,
         meter_interval=args.meter_interval,

@@ -101,6 +101,9 @@ class SimulatorConfig:
     serial_number: str = "SIM-0001"
     firmware_version: str = "1.0.0"
     phases: int = 3
+    # Advertises switching between 1 and 3 phases (numberPhases is always
+    # honoured unless the ignore_number_phases quirk is set).
+    phase_switching: bool = False
     voltage: float = 230.0
     max_current: float = 16.0
     meter_interval: float = 10.0

@@ -125,7 +125,12 @@ def _v16_keys(config: SimulatorConfig) -> list[ConfigKey]:
         ),
         ConfigKey("ChargingScheduleMaxPeriods", str(q.max_periods), True, i),
         ConfigKey("MaxChargingProfilesInstalled", "8", True, i),
-        ConfigKey("ConnectorSwitch3to1PhaseSupported", "false", True, b),
+        ConfigKey(
+            "ConnectorSwitch3to1PhaseSupported",
+            "true" if config.phase_switching else "false",
+            True,
+            b,
+        ),
         ConfigKey("AuthorizationKey", config.password or "", kind=p),
         ConfigKey("SecurityProfile", "1" if config.password else "0", kind=i),
     ]

@@ -435,6 +435,71 @@ async def test_smart_plan_counts_the_forecast_and_respects_the_maximum(
     await hass.config_entries.async_unload(hub_entry.entry_id)
 
 
+async def test_smart_takes_weak_sun_on_one_phase(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Weak sun is bought at the one-phase minimum on a phase-switching charger.
+
+    Hour 1 has 1.5 kW of PV: after the 0.5 kW household and the 70 %
+    confidence 0.7 kW, too little for the surplus controller, but 6 A on one
+    phase (1.38 kW) there costs 0.15 x 0.68 / 1.38 = 0.074 per kWh, less
+    than the 0.10 of hour 3; the charger is told numberPhases 1 for it.
+    """
+    await _load_hub(
+        hass,
+        hub_entry,
+        dict(hub_entry.options) | {"pv_forecast_entity": FORECAST},
+    )
+    start = _hour() + timedelta(hours=1)
+    _set_prices(hass, start, [0.30, 0.15, 0.30, 0.10, 0.35])
+    hass.states.async_set(
+        FORECAST,
+        "3",
+        {
+            "detailedForecast": [
+                {
+                    "period_start": (start + timedelta(minutes=30 * i)).isoformat(),
+                    "pv_estimate": 1.5 if i in (2, 3) else 0.0,
+                }
+                for i in range(10)
+            ]
+        },
+    )
+    sim = await start_simulator(
+        "CP_1", "2.0.1", max_current=32.0, meter_interval=0, phase_switching=True
+    )
+    await sim.wait_until_ready(timeout=10)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await _set_targets(
+        hass,
+        departure=dt_util.as_local(start + timedelta(hours=5)).time(),
+        energy_kwh=5,
+    )
+    await _select_mode(hass, "smart")
+    slots = [
+        (
+            datetime.fromisoformat(slot["start"]) - start,
+            slot["current_a"],
+            slot["phases"],
+        )
+        for slot in _plan_state(hass).attributes["slots"]
+        if not slot["reserve"]
+    ]
+    assert slots[0] == (timedelta(hours=1), 6.0, 1)
+    assert slots[1][0] == timedelta(hours=3)
+    middle = start + timedelta(hours=1, minutes=30)
+    limit = effective_limit(
+        sim.profiles.installed,
+        sim.situation(1),
+        middle,
+        middle,
+        SimUnit.AMPERE,
+        sim.electrical,
+    )
+    assert (limit.limit, limit.number_phases) == (6.0, 1)
+    await hass.config_entries.async_unload(hub_entry.entry_id)
+
+
 async def test_a_rebooted_charger_gets_its_mode_back(
     hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
 ) -> None:

@@ -31,6 +31,7 @@ from .charging.modes import (
     estimated_capacity_kwh,
     limit_at,
     next_departure,
+    phase_amps_at,
     surplus_can_wait,
     surplus_override,
 )
@@ -66,9 +67,6 @@ _LOGGER = logging.getLogger(__name__)
 SURPLUS_INTERVAL = timedelta(seconds=30)
 # Re-plan this often: delivered energy and SoC move the need.
 REPLAN_INTERVAL = timedelta(minutes=15)
-# A new plan this close to the one installed is not sent.
-PLAN_TOLERANCE_A = 1.0
-PLAN_TOLERANCE = timedelta(minutes=2)
 # Renew a surplus override this long before it runs out.
 RENEW_MARGIN = timedelta(minutes=5)
 # Without a PV sensor, the household is assumed to use this much.
@@ -351,6 +349,7 @@ class SmartCharging:
             charging_slot_start=now if running else None,
             price_cap=state.settings.cap,
             reserve_wh=reserve_for(state.estimate_wh, delivered),
+            phase_switching=self.inputs.phase_switching(key),
         )
         expected_solar = 0.0
         if mode is ChargingMode.SMART:
@@ -471,7 +470,7 @@ class SmartCharging:
         plan_phases = self.inputs.phases(key)[0]
         if (
             mode is ChargingMode.SMART
-            and limit_at(state.plan_steps, now) * plan_phases
+            and phase_amps_at(state.plan_steps, now, plan_phases)
             >= decision.amps * decision.phases
         ):
             await self._clear_override(key, state)

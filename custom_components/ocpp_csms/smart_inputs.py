@@ -113,6 +113,11 @@ class SiteInputs:
         electrical = electrical_of(evse)
         return electrical.phases, electrical.voltage_v
 
+    def phase_switching(self, key: EvseKey) -> bool:
+        """Return whether the charger can switch between one and three phases."""
+        tracker = self._entry.runtime_data.central.tracker(key[0])
+        return tracker.state.capabilities.phase_switching
+
     def need(self, key: EvseKey, state: EvseCharging) -> EnergyNeed:
         """Return the energy the car still needs for the EVSE's target."""
         evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
@@ -139,11 +144,8 @@ class SiteInputs:
 
     def surplus_config(self, key: EvseKey) -> SurplusConfig:
         """Return the surplus controller's limits for this EVSE and charger."""
-        capabilities = self._entry.runtime_data.central.tracker(
-            key[0]
-        ).state.capabilities
         phases, voltage = self.phases(key)
-        available = (1, 3) if capabilities.phase_switching else (phases,)
+        available = (1, 3) if self.phase_switching(key) else (phases,)
         priority = self._options.get(CONF_BATTERY_PRIORITY_SOC)
         return SurplusConfig(
             max_a=self.max_a(key),

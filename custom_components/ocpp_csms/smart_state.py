@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .charging.modes import ChargingMode, EnergyNeed, EvseSettings, limit_at
+from .charging.modes import ChargingMode, EnergyNeed, EvseSettings, step_at
 from .charging.planner import Plan
 from .charging.profiles import LimitStep
 from .charging.surplus import SurplusController
@@ -99,7 +99,16 @@ def slot_view(slot: Any) -> dict[str, Any]:
         "energy_kwh": round(slot.energy_wh / 1000, 3),
         "price": slot.price,
         "reserve": slot.reserve,
+        "phases": slot.phases,
     }
+
+
+def _close(one: LimitStep | None, other: LimitStep | None) -> bool:
+    """Return True for the same phases and (nearly) the same current (none: 0 A)."""
+    if one is None or other is None or one.amps == 0 or other.amps == 0:
+        amps = (one.amps if one else 0.0, other.amps if other else 0.0)
+        return abs(amps[0] - amps[1]) < PLAN_TOLERANCE_A
+    return one.phases == other.phases and abs(one.amps - other.amps) < PLAN_TOLERANCE_A
 
 
 def same_steps(
@@ -112,8 +121,8 @@ def same_steps(
     for moment in moments:
         before = moment - PLAN_TOLERANCE
         after = moment + PLAN_TOLERANCE
-        values = [limit_at(new, moment)]
-        near_old = [limit_at(old, t) for t in (before, moment, after)]
-        if min(abs(values[0] - value) for value in near_old) >= PLAN_TOLERANCE_A:
+        wanted = step_at(new, moment)
+        near_old = [step_at(old, t) for t in (before, moment, after)]
+        if not any(_close(wanted, step) for step in near_old):
             return False
     return True

@@ -19,6 +19,7 @@ from custom_components.ocpp_csms.charging.modes import (
     estimated_capacity_kwh,
     limit_at,
     next_departure,
+    phase_amps_at,
     surplus_can_wait,
     surplus_override,
 )
@@ -520,3 +521,22 @@ def test_surplus_counts_the_rest_of_a_running_free_slot() -> None:
 
 def test_nothing_needed_keeps_the_surplus_loop() -> None:
     assert not surplus_can_wait(_plan(_slot(2, -0.05, 11000)), T0, 0)
+
+
+def test_override_counts_a_one_phase_plan_step_at_its_power() -> None:
+    """The plan's 6 A on one phase (weak sun) is 1.4 kW: 3 A on three phases beat it."""
+    plan = [
+        LimitStep(start=T0 - timedelta(minutes=5), amps=6.0, phases=1),
+        LimitStep(start=T0 + timedelta(minutes=10), amps=16.0),
+    ]
+    assert phase_amps_at(plan, T0, 3) == 6.0
+    assert phase_amps_at(plan, T0 + timedelta(minutes=10), 3) == 48.0
+    assert phase_amps_at(plan, T0 - timedelta(hours=1), 3) == 0.0
+    steps = surplus_override(plan, T0, 3.0, 3)
+    assert steps == [
+        LimitStep(start=T0, amps=3.0, phases=3),
+        LimitStep(start=T0 + timedelta(minutes=10), amps=16.0),
+    ]
+    # Less than the plan's power: the one-phase step is kept as it is.
+    steps = surplus_override(plan, T0, 1.5, 3)
+    assert steps[0] == LimitStep(start=T0, amps=6.0, phases=1)

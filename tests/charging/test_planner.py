@@ -320,3 +320,93 @@ def test_reserve_takes_the_rest_of_the_slot_the_plan_ends_in() -> None:
         (part_end, T0 + timedelta(hours=2), 16.0, True),
     ]
     assert plan.slots[-1].price == 0.2
+
+
+def test_smart_takes_weak_sun_at_the_one_phase_minimum() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    # Hour 1 has 1 kW of sun: too weak to start the surplus controller, but
+    # 6 A on one phase (1.38 kW) there takes it, so its grid share is 0.38
+    # kW: 0.20 x 0.38 / 1.38 = 0.055 per kWh beats the 0.10 of hour 3.
+    prices = _prices(0.30, 0.20, 0.30, 0.10)
+    weak = [(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 1_000.0)]
+    one_phase_kwh = 6 * 230 / 1000
+    request = _request(one_phase_kwh, prices, phase_switching=True)
+    smart = plan_smart(request, weak, confidence=1.0)
+    assert smart.expected_solar_wh == 0  # not counted as surplus
+    [slot] = smart.grid.slots
+    assert (slot.start.hour - T0.hour, slot.amps, slot.phases) == (1, 6.0, 1)
+    assert slot.end - slot.start == timedelta(hours=1)
+    # Only the grid share is paid.
+    assert abs(smart.grid.cost - (one_phase_kwh - 1.0) * 0.20) < 1e-9
+    steps = smart.grid.steps(T0, T0 + timedelta(hours=4))
+    assert [(s.start.hour - T0.hour, s.amps, s.phases) for s in steps] == [
+        (0, 0.0, None),
+        (1, 6.0, 1),
+        (2, 0.0, None),
+    ]
+    # More than the minimum: the rest is plain grid energy, bought cheapest
+    # (hour 3), and the weak hour stays at its one-phase minimum.
+    more = plan_smart(
+        _request(one_phase_kwh + 5.0, prices, phase_switching=True),
+        weak,
+        confidence=1.0,
+    )
+    assert [(s.start.hour - T0.hour, s.amps, s.phases) for s in more.grid.slots] == [
+        (1, 6.0, 1),
+        (3, round(5_000 / 690, 1), None),
+    ]
+
+
+def test_weak_sun_without_phase_switching_is_priced_at_three_phases() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    # 6 A on three phases is 4.14 kW: 1 kW of sun pays for a quarter of it.
+    # 0.12 x 3.14 / 4.14 = 0.091 beats 0.10; 0.14 x 3.14 / 4.14 = 0.106 does not.
+    weak = [(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 1_000.0)]
+    for price, hour in ((0.12, 1), (0.14, 3)):
+        prices = _prices(0.30, price, 0.30, 0.10)
+        smart = plan_smart(_request(4.14, prices), weak, confidence=1.0)
+        [slot] = smart.grid.slots
+        assert (slot.start.hour - T0.hour, slot.phases) == (hour, None)
+
+
+def test_replan_keeps_a_running_weak_slot_at_its_minimum() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    # Charging at the one-phase minimum in the weak hour: a re-plan keeps
+    # that piece first, but does not raise the hour to full grid power.
+    prices = _prices(0.30, 0.20, 0.30, 0.10)
+    weak = [(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 1_000.0)]
+    now = T0 + timedelta(hours=1, minutes=30)
+    request = _request(
+        6.0, prices, now=now, charging_slot_start=now, phase_switching=True
+    )
+    slots = plan_smart(request, weak, confidence=1.0).grid.slots
+    assert (slots[0].start, slots[0].amps, slots[0].phases) == (now, 6.0, 1)
+    assert [s.start.hour - T0.hour for s in slots] == [1, 3]
+
+
+def test_smart_buys_what_only_a_weaker_sun_needs_after_the_sun() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    # Sun in hours 1-2 (8 kWh each), counted at 0.5; the car needs 20 kWh.
+    # 4 kWh comes from the grid even if all the sun comes: cheapest (hour 1,
+    # on top of the sun). The other 8 kWh is needed only if the sun is
+    # weaker than forecast: bought after the sun (hour 3), where re-plans
+    # know whether it came, though hour 0 is a little cheaper.
+    prices = _prices(0.11, 0.10, 0.30, 0.12, 0.40)
+    sunny = [
+        (T0 + timedelta(hours=1), T0 + timedelta(hours=2), 8_000.0),
+        (T0 + timedelta(hours=2), T0 + timedelta(hours=3), 8_000.0),
+    ]
+    request = _request(20.0, prices, departure=T0 + timedelta(hours=5))
+    smart = plan_smart(request, sunny, confidence=0.5)
+    assert smart.expected_solar_wh == 8_000
+    planned = [(s.start.hour - T0.hour, round(s.energy_wh)) for s in smart.grid.slots]
+    assert planned == [(1, 4_000), (3, 8_000)]
+    # No room after the sun before the departure: all of it cheapest.
+    request = _request(20.0, prices, departure=T0 + timedelta(hours=3))
+    smart = plan_smart(request, sunny, confidence=0.5)
+    planned = [(s.start.hour - T0.hour, round(s.energy_wh)) for s in smart.grid.slots]
+    assert planned == [(0, 4_960), (1, 7_040)]

@@ -162,13 +162,25 @@ def energy_needed(
     )
 
 
-def limit_at(steps: list[LimitStep], moment: datetime) -> float:
-    """Return the current a step list gives at ``moment`` (0 before it)."""
-    amps = 0.0
+def step_at(steps: list[LimitStep], moment: datetime) -> LimitStep | None:
+    """Return the step in force at ``moment`` (None before the first)."""
+    current = None
     for step in steps:
         if step.start <= moment:
-            amps = step.amps
-    return amps
+            current = step
+    return current
+
+
+def limit_at(steps: list[LimitStep], moment: datetime) -> float:
+    """Return the current a step list gives at ``moment`` (0 before it)."""
+    step = step_at(steps, moment)
+    return step.amps if step else 0.0
+
+
+def phase_amps_at(steps: list[LimitStep], moment: datetime, phases: int) -> float:
+    """Return amps x phases at ``moment``; ``phases`` where a step has none."""
+    step = step_at(steps, moment)
+    return step.amps * (step.phases or phases) if step else 0.0
 
 
 def surplus_override(
@@ -188,9 +200,10 @@ def surplus_override(
     moments = [now] + [step.start for step in plan if now < step.start < end]
     steps: list[LimitStep] = []
     for moment in moments:
-        planned = limit_at(plan, moment)
-        if planned * plan_phases >= surplus_amps * phases:
-            steps.append(LimitStep(start=moment, amps=planned))
+        step = step_at(plan, moment)
+        if phase_amps_at(plan, moment, plan_phases) >= surplus_amps * phases:
+            planned, planned_phases = (step.amps, step.phases) if step else (0.0, None)
+            steps.append(LimitStep(start=moment, amps=planned, phases=planned_phases))
         else:
             steps.append(LimitStep(start=moment, amps=surplus_amps, phases=phases))
     return steps

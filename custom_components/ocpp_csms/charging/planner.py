@@ -37,11 +37,13 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from .prices import PriceSlot
 from .profiles import MIN_CURRENT_A, LimitStep
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 # Default reserve, as a share of the session's energy estimate. The plan
 # then allows twice the estimate: enough for an estimate 15% too low on a
@@ -92,6 +94,9 @@ class PlanRequest:
     # rules); None: DEFAULT_RESERVE_SHARE x energy_wh. Across re-plans, pass
     # ``reserve_for(session estimate, delivered)`` so it does not shrink.
     reserve_wh: float | None = None
+    # The charger can switch to one phase: weak sun is then taken at the
+    # one-phase minimum, where it pays for most of the car's power.
+    phase_switching: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -105,6 +110,7 @@ class PlannedSlot:
     price: float
     # Reserve slot: only used if the car is not full by then.
     reserve: bool = False
+    phases: int | None = None  # None: the request's phases
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -126,10 +132,11 @@ class Plan:
         """Return the plan as limit steps: the slots' currents, 0 elsewhere."""
         steps = [LimitStep(start=now, amps=0.0)]
         for slot in self.slots:
+            step = LimitStep(start=slot.start, amps=slot.amps, phases=slot.phases)
             if steps[-1].start == slot.start:
-                steps[-1] = LimitStep(start=slot.start, amps=slot.amps)
+                steps[-1] = step
             else:
-                steps.append(LimitStep(start=slot.start, amps=slot.amps))
+                steps.append(step)
             steps.append(LimitStep(start=slot.end, amps=0.0))
         return [step for step in steps if step.start < end]
 
@@ -158,75 +165,198 @@ def plan_cheapest(request: PlanRequest) -> Plan:
     return _plan(request)
 
 
-def _plan(
-    request: PlanRequest,
-    reserve_after: datetime | None = None,
-    sun: Sequence[tuple[datetime, datetime, float]] = (),
-) -> Plan:
-    """Plan the cheapest slots; the reserve not before ``reserve_after``.
+def _overlap_wh(
+    slot: PriceSlot, windows: Sequence[tuple[datetime, datetime, float]]
+) -> float:
+    """Return the energy of (start, end, watts) windows inside the slot."""
+    return sum(
+        (min(end, slot.end) - max(start, slot.start)).total_seconds() / 3600 * watts
+        for start, end, watts in windows
+        if start < slot.end and slot.start < end
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Part of a slot's room, chosen as a whole by its price per car kWh."""
+
+    slot: PriceSlot
+    room_wh: float
+    price: float  # per kWh the car takes (weak sun in it is free)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rooms:
+    """What each price slot can hold for the grid plan.
 
     ``sun``: (start, end, watts) the car is expected to take from the
     surplus anyway; a slot's grid room is what the maximum leaves on top.
+    ``weak``: surplus too weak for the surplus controller to start on, which
+    the car takes only while the plan charges it: the minimum-current part
+    of such a slot (one phase where the charger can switch) is priced for
+    its grid share alone, so a slot with weak sun can beat a cheaper one.
     """
-    watts_per_amp = request.voltage_v * request.phases
+
+    request: PlanRequest
+    sun: Sequence[tuple[datetime, datetime, float]] = ()
+    weak: Sequence[tuple[datetime, datetime, float]] = ()
+
+    @property
+    def watts_per_amp(self) -> float:
+        """Return the power of one amp on the request's phases."""
+        return self.request.voltage_v * self.request.phases
+
+    def full(self, slot: PriceSlot) -> float:
+        """Return the slot's energy at the maximum current."""
+        return _hours(slot) * self.request.max_a * self.watts_per_amp
+
+    def sunny(self, slot: PriceSlot) -> float:
+        """Return the counted sun in the slot (Wh)."""
+        return min(_overlap_wh(slot, self.sun), self.full(slot))
+
+    def room(self, slot: PriceSlot) -> float:
+        """Return what the maximum leaves on top of the counted sun."""
+        return self.full(slot) - self.sunny(slot)
+
+    def weak_wh(self, slot: PriceSlot) -> float:
+        """Return the weak sun in a slot without counted sun (Wh)."""
+        return 0.0 if self.sunny(slot) > 0 else _overlap_wh(slot, self.weak)
+
+    def least(self, slot: PriceSlot) -> float:
+        """Return the slot's energy at the minimum (one phase if possible)."""
+        request = self.request
+        phases = 1 if request.phase_switching else request.phases
+        return _hours(slot) * request.min_a * request.voltage_v * phases
+
+    def whole(self, slot: PriceSlot) -> _Piece:
+        """Return the slot's room as one piece at its price."""
+        return _Piece(slot, self.room(slot), slot.price)
+
+    def pieces(self, slot: PriceSlot) -> list[_Piece]:
+        """Return the slot as pieces: with weak sun, the minimum part apart."""
+        bonus = self.weak_wh(slot)
+        if bonus <= 0:
+            return [self.whole(slot)]
+        # The minimum current takes the weak sun; above it, all is grid.
+        least = self.least(slot)
+        grid_share = max(0.0, least - bonus) / least
+        return [
+            _Piece(slot, least, slot.price * grid_share),
+            _Piece(slot, self.room(slot) - least, slot.price),
+        ]
+
+    def fill(self, slot: PriceSlot, energy_wh: float) -> PlannedSlot:
+        """Return the planned slot for ``energy_wh`` of its room."""
+        if (
+            self.request.phase_switching
+            and self.weak_wh(slot) > 0
+            and energy_wh <= self.least(slot) + 1e-6
+        ):
+            return _fill_one_phase(slot, energy_wh, self.request)
+        return _fill(
+            slot, energy_wh, self.request, self.watts_per_amp, self.sunny(slot)
+        )
+
+
+def _cheapest_order(
+    rooms: _Rooms, window: Sequence[PriceSlot], free: Sequence[PriceSlot]
+) -> list[_Piece] | None:
+    """Return the pieces in buying order, or None when time runs short.
+
+    Latest end: the plan leaves the last free slots before the departure
+    for the guaranteed part of the reserve. A running slot's first piece
+    stays first (a re-plan never interrupts a charge); a piece above it
+    competes as usual.
+    """
+    request = rooms.request
+    guaranteed = GUARANTEED_RESERVE_SHARE * _reserve_wanted(request)
+    if sum(rooms.room(slot) for slot in free) <= request.energy_wh + guaranteed:
+        return None
+    cutoff = request.departure
+    left = guaranteed
+    for slot in reversed(free):
+        if left <= 0:
+            break
+        cutoff = slot.start
+        left -= rooms.room(slot)
+    running = request.charging_slot_start
+    # The running slot was clipped to start now; match it by "now".
+    running_pieces = [
+        rooms.pieces(slot)
+        for slot in window
+        if running is not None and slot.start <= max(running, request.now) < slot.end
+    ]
+    kept = [split[0] for split in running_pieces]
+    kept_slots = [piece.slot for piece in kept]
+    rest = [piece for split in running_pieces for piece in split[1:]] + [
+        piece
+        for slot in free
+        if slot.end <= cutoff and slot not in kept_slots and rooms.room(slot) > 0
+        for piece in rooms.pieces(slot)
+    ]
+    return kept + sorted(rest, key=lambda piece: (piece.price, piece.slot.start))
+
+
+def _take(
+    order: Sequence[_Piece], energy_wh: float, deferred_wh: float, after: datetime
+) -> dict[PriceSlot, float]:
+    """Fill the pieces in order; ``deferred_wh`` of it first from ``after`` on."""
+    left = {id(piece): piece.room_wh for piece in order}
+    taken: dict[PriceSlot, float] = {}
+
+    def take(pieces: Iterable[_Piece], wanted: float) -> float:
+        for piece in pieces:
+            if wanted <= 0:
+                break
+            energy = min(left[id(piece)], wanted)
+            if energy > 0:
+                left[id(piece)] -= energy
+                taken[piece.slot] = taken.get(piece.slot, 0.0) + energy
+                wanted -= energy
+        return wanted
+
+    late = [piece for piece in order if piece.slot.start >= after]
+    short = take(order, energy_wh - deferred_wh)
+    take(order, take(late, deferred_wh) + short)
+    return taken
+
+
+def _plan(
+    request: PlanRequest,
+    reserve_after: datetime | None = None,
+    rooms: _Rooms | None = None,
+    deferred: tuple[float, datetime] | None = None,
+) -> Plan:
+    """Plan the cheapest slots; the reserve not before ``reserve_after``.
+
+    ``deferred``: (energy, time): that much of the energy is bought from
+    that time on where there is room (only when time does not run short).
+    """
+    rooms = rooms or _Rooms(request)
     window = _window(request)
     if request.price_cap is not None:
         window = [slot for slot in window if slot.price <= request.price_cap]
     free = [slot for slot in window if not _overlaps(slot, request.excluded)]
-
-    def full(slot: PriceSlot) -> float:
-        return _hours(slot) * request.max_a * watts_per_amp
-
-    def sunny(slot: PriceSlot) -> float:
-        wh = sum(
-            (min(end, slot.end) - max(start, slot.start)).total_seconds() / 3600 * w
-            for start, end, w in sun
-            if start < slot.end and slot.start < end
-        )
-        return min(wh, full(slot))
-
-    def room(slot: PriceSlot) -> float:
-        return full(slot) - sunny(slot)
-
-    capacity = sum(room(slot) for slot in free)
-    guaranteed = GUARANTEED_RESERVE_SHARE * _reserve_wanted(request)
-    if capacity <= request.energy_wh + guaranteed:
+    order = _cheapest_order(rooms, window, free)
+    if order is None:
         # Deadline guarantee: everything, starting now.
-        order = window
+        whole = [rooms.whole(slot) for slot in window]
+        taken = _take(whole, request.energy_wh, 0.0, _NEVER)
     else:
-        # Latest end: the plan leaves the last free slots before the
-        # departure for the guaranteed part of the reserve.
-        cutoff = request.departure
-        left = guaranteed
-        for slot in reversed(free):
-            if left <= 0:
-                break
-            cutoff = slot.start
-            left -= room(slot)
-        plannable = [slot for slot in free if slot.end <= cutoff]
-        running = request.charging_slot_start
-        # The running slot was clipped to start now; match it by "now".
-        kept = [
-            slot
-            for slot in window
-            if running is not None
-            and slot.start <= max(running, request.now) < slot.end
-        ]
-        rest = sorted(
-            (slot for slot in plannable if slot not in kept and room(slot) > 0),
-            key=lambda slot: (slot.price, slot.start),
-        )
-        order = kept + rest
-    chosen: list[PlannedSlot] = []
-    remaining = request.energy_wh
-    for slot in order:
-        if remaining <= 0:
-            break
-        chosen.append(_fill(slot, remaining, request, watts_per_amp, sunny(slot)))
-        remaining -= chosen[-1].energy_wh
+        late_wh, after = deferred or (0.0, _NEVER)
+        late_wh = min(max(0.0, late_wh), request.energy_wh)
+        taken = _take(order, request.energy_wh, late_wh, after)
+    chosen = [
+        rooms.fill(slot, energy)
+        for slot, energy in sorted(taken.items(), key=lambda item: item[0].start)
+    ]
     energy = sum(slot.energy_wh for slot in chosen)
-    cost = sum(slot.energy_wh / 1000 * slot.price for slot in chosen)
-    reserve = _reserve(request, free, chosen, watts_per_amp, reserve_after)
+    # Weak sun the plan takes is free.
+    cost = sum(
+        max(0.0, wh - rooms.weak_wh(slot)) / 1000 * slot.price
+        for slot, wh in taken.items()
+    )
+    reserve = _reserve(request, free, chosen, rooms.watts_per_amp, reserve_after)
     slots = sorted(chosen + reserve, key=lambda slot: slot.start)
     return Plan(
         slots=tuple(slots),
@@ -340,6 +470,22 @@ def _fill(
     )
 
 
+def _fill_one_phase(
+    slot: PriceSlot, needed_wh: float, request: PlanRequest
+) -> PlannedSlot:
+    """Use the minimum current on one phase, for as much of the slot as needed."""
+    seconds = needed_wh / (request.min_a * request.voltage_v) * 3600
+    end = min(slot.end, slot.start + timedelta(seconds=max(60, round(seconds))))
+    return PlannedSlot(
+        start=slot.start,
+        end=end,
+        amps=request.min_a,
+        energy_wh=needed_wh,
+        price=slot.price,
+        phases=1,
+    )
+
+
 def _without(
     start: datetime, end: datetime, holes: Sequence[PriceSlot]
 ) -> list[tuple[datetime, datetime]]:
@@ -393,9 +539,10 @@ def plan_smart(
     watts = request.max_a * request.voltage_v * request.phases
     # The surplus controller cannot start below the minimum on one phase.
     min_watts = request.min_a * request.voltage_v
-    expected = 0.0
+    expected = hoped = 0.0
     counted: list[tuple[datetime, datetime]] = []
     sun: list[tuple[datetime, datetime, float]] = []
+    weak: list[tuple[datetime, datetime, float]] = []
     paid = [slot for slot in request.prices if slot.price <= 0]
     for window_start, window_end, energy_wh in solar_forecast:
         start = max(window_start, request.now)
@@ -412,34 +559,31 @@ def plan_smart(
         hours = seconds / 3600
         usable = energy_wh * confidence * share
         if usable / hours < min_watts:
+            weak.extend((a, b, usable / hours) for a, b in parts)
             continue
         expected += min(usable, watts * hours)
+        hoped += min(energy_wh * share, watts * hours)
         counted.extend(parts)
         sun.extend((a, b, min(usable / hours, watts)) for a, b in parts)
     grid_need = max(0.0, request.energy_wh - expected)
     # The reserve after the counted sun: placed before it, the car would
     # take it first and the free surplus would find the car full.
     sun_end = max((end for _, end in counted), default=None)
-    grid = _plan(
-        PlanRequest(
-            now=request.now,
-            departure=request.departure,
-            energy_wh=grid_need,
-            prices=request.prices,
-            max_a=request.max_a,
-            min_a=request.min_a,
-            phases=request.phases,
-            voltage_v=request.voltage_v,
-            price_cap=request.price_cap,
-            charging_slot_start=request.charging_slot_start,
-            excluded=request.excluded,
-            reserve_wh=(
-                DEFAULT_RESERVE_SHARE * request.energy_wh
-                if request.reserve_wh is None
-                else request.reserve_wh
-            ),
+    grid_request = replace(
+        request,
+        energy_wh=grid_need,
+        reserve_wh=(
+            DEFAULT_RESERVE_SHARE * request.energy_wh
+            if request.reserve_wh is None
+            else request.reserve_wh
         ),
+    )
+    grid = _plan(
+        grid_request,
         reserve_after=sun_end,
-        sun=sun,
+        rooms=_Rooms(grid_request, sun, weak),
+        # What only a weaker sun than forecast needs: bought after the sun
+        # where possible, when the re-plans know whether it came.
+        deferred=(min(grid_need, hoped - expected), sun_end) if sun_end else None,
     )
     return SmartPlan(expected_solar_wh=min(expected, request.energy_wh), grid=grid)
