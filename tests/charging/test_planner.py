@@ -410,3 +410,29 @@ def test_smart_buys_what_only_a_weaker_sun_needs_after_the_sun() -> None:
     smart = plan_smart(request, sunny, confidence=0.5)
     planned = [(s.start.hour - T0.hour, round(s.energy_wh)) for s in smart.grid.slots]
     assert planned == [(0, 4_960), (1, 7_040)]
+
+
+def test_smart_reserve_in_a_sunny_hour_allows_only_the_sun() -> None:
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    # The sun lasts to the departure, so the reserve cannot wait for its
+    # end: in the sunny hours it allows the current the counted sun pays
+    # for (8 kWh x 0.5 over an hour on three phases: 5.8 A, so the 6 A
+    # minimum), not 16 A of grid on top of it.
+    prices = _prices(0.10, 0.30, 0.30, 0.30)
+    sunny = [
+        (T0 + timedelta(hours=h), T0 + timedelta(hours=h + 1), 8_000.0) for h in (1, 2)
+    ]
+    request = _request(
+        KW_AT_16A, prices, departure=T0 + timedelta(hours=3), reserve_wh=20_000.0
+    )
+    smart = plan_smart(request, sunny, confidence=0.5)
+    reserve = [(s.start.hour - T0.hour, s.amps) for s in smart.grid.slots if s.reserve]
+    # (Hour 0 is sunless: the rest of it after the planned charge at 16 A.)
+    assert reserve == [(0, 16.0), (1, 6.0), (2, 6.0)]
+    # A stronger sun: its own current.
+    strong = [(start, end, 20_000.0) for start, end, _ in sunny]
+    smart = plan_smart(request, strong, confidence=0.5)
+    reserve = [(s.start.hour - T0.hour, s.amps) for s in smart.grid.slots if s.reserve]
+    sun_a = round(10_000 / 690, 1)
+    assert reserve == [(0, 16.0), (1, sun_a)]  # 21 kWh cover the 20 kWh reserve

@@ -356,7 +356,7 @@ def _plan(
         max(0.0, wh - rooms.weak_wh(slot)) / 1000 * slot.price
         for slot, wh in taken.items()
     )
-    reserve = _reserve(request, free, chosen, rooms.watts_per_amp, reserve_after)
+    reserve = _reserve(rooms, free, chosen, reserve_after)
     slots = sorted(chosen + reserve, key=lambda slot: slot.start)
     return Plan(
         slots=tuple(slots),
@@ -374,13 +374,17 @@ def _reserve_wanted(request: PlanRequest) -> float:
 
 
 def _reserve(
-    request: PlanRequest,
+    rooms: _Rooms,
     free: Sequence[PriceSlot],
     chosen: Sequence[PlannedSlot],
-    watts_per_amp: float,
     not_before: datetime | None = None,
 ) -> list[PlannedSlot]:
-    """Cheapest free slots after the planned charge, up to the reserve."""
+    """Cheapest free slots after the planned charge, up to the reserve.
+
+    In a slot with counted sun the reserve allows only what that sun pays
+    for: more would fill the car from the grid while the sun shines.
+    """
+    request, watts_per_amp = rooms.request, rooms.watts_per_amp
     wanted = _reserve_wanted(request)
     if wanted <= 0:
         return []
@@ -413,12 +417,16 @@ def _reserve(
     for slot in candidates:
         if wanted <= 0:
             break
-        energy = _hours(slot) * request.max_a * watts_per_amp
+        amps = request.max_a
+        if (sun_wh := rooms.sunny(slot)) > 0:
+            sun_a = sun_wh / (_hours(slot) * watts_per_amp)
+            amps = min(amps, max(request.min_a, round(sun_a, 1)))
+        energy = _hours(slot) * amps * watts_per_amp
         reserve.append(
             PlannedSlot(
                 start=slot.start,
                 end=slot.end,
-                amps=request.max_a,
+                amps=amps,
                 energy_wh=energy,
                 price=slot.price,
                 reserve=True,
