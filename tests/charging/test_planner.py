@@ -67,8 +67,24 @@ def test_running_slot_is_kept_on_replan() -> None:
     prices = _prices(0.30, 0.10, 0.10, 0.10)
     now = T0 + timedelta(minutes=30)
     plan = plan_cheapest(_request(KW_AT_16A, prices, now=now, charging_slot_start=T0))
-    assert plan.slots[0].start == now
-    assert plan.slots[0].price == 0.30
+    # Kept at the minimum for the rest of its hour; the rest of the need
+    # goes to the cheaper hours, not to more of the dear running one.
+    first = plan.slots[0]
+    assert (first.start, first.end, first.amps, first.price) == (
+        now,
+        T0 + timedelta(hours=1),
+        6.0,
+        0.30,
+    )
+    assert [slot.start.hour - T0.hour for slot in plan.slots] == [0, 1]
+    assert plan.slots[1].amps < 16.0
+    assert abs(plan.energy_wh - KW_AT_16A * 1000) < 1e-6
+    # Where the running hour is the cheapest, it goes on at full power.
+    cheap_now = _prices(0.05, 0.10, 0.10, 0.10)
+    plan = plan_cheapest(
+        _request(KW_AT_16A, cheap_now, now=now, charging_slot_start=T0)
+    )
+    assert (plan.slots[0].start, plan.slots[0].amps) == (now, 16.0)
 
 
 def test_price_cap_and_window() -> None:

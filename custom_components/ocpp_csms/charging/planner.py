@@ -12,8 +12,9 @@ Rules:
   done earlier leaves margin for estimate errors);
 - the last slot needed may be used partly: at reduced current (never below
   the 6 A minimum) or at minimum current for part of the slot;
-- a slot that is being charged keeps its place when re-planning (a re-plan
-  never interrupts a charge in progress);
+- a slot that is being charged keeps at least the minimum current when
+  re-planning (a re-plan never interrupts a charge in progress); more of
+  it is bought only at its price;
 - latest end: the planned charge ends early enough that the free slots
   after it, before the departure, can hold ``GUARANTEED_RESERVE_SHARE`` of
   the reserve at the maximum current. An estimate that was too low (15%
@@ -245,6 +246,25 @@ class _Rooms:
             _Piece(slot, self.room(slot) - least, slot.price),
         ]
 
+    def running_pieces(self, slot: PriceSlot) -> list[_Piece]:
+        """Return a running slot's pieces: the minimum first (kept), then the rest.
+
+        Keeping the minimum is enough for "a re-plan never interrupts a
+        charge in progress"; more of the slot is bought only at its price.
+        """
+        split = self.pieces(slot)
+        if len(split) > 1:
+            return split
+        if self.sunny(slot) > 0:
+            # The surplus controller keeps a sunny slot going.
+            return [_Piece(slot, 0.0, slot.price), *split]
+        least = _hours(slot) * self.request.min_a * self.watts_per_amp
+        least = min(least, self.room(slot))
+        return [
+            _Piece(slot, least, slot.price),
+            _Piece(slot, self.room(slot) - least, slot.price),
+        ]
+
     def fill(self, slot: PriceSlot, energy_wh: float) -> PlannedSlot:
         """Return the planned slot for ``energy_wh`` of its room."""
         if (
@@ -264,8 +284,8 @@ def _cheapest_order(
     """Return the pieces in buying order, or None when time runs short.
 
     Latest end: the plan leaves the last free slots before the departure
-    for the guaranteed part of the reserve. A running slot's first piece
-    stays first (a re-plan never interrupts a charge); a piece above it
+    for the guaranteed part of the reserve. A running slot keeps its
+    minimum (a re-plan never interrupts a charge); the rest of it
     competes as usual.
     """
     request = rooms.request
@@ -282,7 +302,7 @@ def _cheapest_order(
     running = request.charging_slot_start
     # The running slot was clipped to start now; match it by "now".
     running_pieces = [
-        rooms.pieces(slot)
+        rooms.running_pieces(slot)
         for slot in window
         if running is not None and slot.start <= max(running, request.now) < slot.end
     ]
@@ -540,7 +560,16 @@ def plan_smart(
     The reserve goes after the last counted sun window (before it, the car
     would take grid energy first and find itself full when the free surplus
     comes) as long as that leaves room for its guaranteed part; otherwise
-    after the planned charge, as in the cheapest mode.
+    after the planned charge, as in the cheapest mode; in a sunny slot it
+    allows only the current the counted sun pays for.
+    A window too weak to start the car is not counted, but the grid plan
+    may charge there: at the minimum current (one phase where the charger
+    can switch) the weak sun pays for part of the power, so that piece is
+    priced by its grid share alone.
+    The part of the grid need that only a weaker sun than forecast makes
+    necessary (the share of the forecast not counted) is bought after the
+    last counted sun window where there is room before the departure: by
+    then the re-plans know whether the sun came.
     The surplus controller takes the sunshine as it comes; if it falls short,
     the next re-plan buys the difference (the deadline guarantee still holds).
     """
