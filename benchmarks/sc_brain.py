@@ -22,10 +22,8 @@
 - solar: the ``SurplusController`` alone (SOLAR mode, 1p/3p), 30 s loop.
 
 When the estimate is delivered (remaining need 0) a re-plan still sends the
-plan's steps, i.e. its reserve, as ``reserve_for`` intends; note that
-``smart._apply_plan`` sends a single 0 A step when the need is 0, so the
-integration as it stands stops at the estimate on the first re-plan after
-it (not modelled here; reported).
+plan's steps, i.e. its reserve, as ``reserve_for`` intends (so does the
+integration since 23a0f3c).
 
 HA offline (cheapest and smart): at a random moment between arrival and
 the end of the arrival plan, Home Assistant stops (no re-plans, no surplus

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from custom_components.ocpp_csms.charging.planner import PlanRequest, plan_cheapest
 from custom_components.ocpp_csms.charging.prices import PriceSlot
@@ -452,3 +455,51 @@ def test_smart_reserve_in_a_sunny_hour_allows_only_the_sun() -> None:
     reserve = [(s.start.hour - T0.hour, s.amps) for s in smart.grid.slots if s.reserve]
     sun_a = round(10_000 / 690, 1)
     assert reserve == [(0, 16.0), (1, sun_a)]  # 21 kWh cover the 20 kWh reserve
+
+
+def test_readme_smart_example() -> None:
+    """The Smart example in the README, computed."""
+    from custom_components.ocpp_csms.charging.planner import plan_smart
+
+    start = datetime(2026, 6, 1, 18, tzinfo=UTC)  # read as local time
+    hourly = [0.32, 0.30, 0.27, 0.24, 0.22, 0.20, 0.18, 0.17, 0.17, 0.18, 0.21]
+    hourly += [0.26, 0.24, 0.20, 0.16, 0.13, 0.12, 0.13, 0.15, 0.18, 0.14, 0.22]
+    prices = [
+        PriceSlot(
+            start=start + timedelta(hours=i),
+            end=start + timedelta(hours=i + 1),
+            price=price,
+        )
+        for i, price in enumerate(hourly)
+    ]
+    surplus_kw = {9: 1, 10: 2, 11: 4, 12: 5, 13: 5, 14: 3, 15: 1}
+    forecast = [
+        (
+            start + timedelta(hours=hour + 6),
+            start + timedelta(hours=hour + 7),
+            kw * 1000.0,
+        )
+        for hour, kw in surplus_kw.items()
+    ]
+    request = PlanRequest(
+        now=start,
+        departure=start + timedelta(hours=22),
+        energy_wh=30_000,
+        prices=prices,
+        phase_switching=True,
+    )
+    smart = plan_smart(request, forecast)
+    assert smart.expected_solar_wh == pytest.approx(13_300)
+    bought = [
+        ((slot.start - start).seconds // 3600 + 18) % 24 for slot in smart.grid.slots
+    ]
+    planned = [slot for slot in smart.grid.slots if not slot.reserve]
+    assert [(s.amps, round(s.energy_wh / 1000, 1), s.price) for s in planned] == [
+        (10.2, 7.1, 0.13),
+        (16.0, 9.6, 0.12),
+    ]
+    assert bought[:2] == [9, 10]
+    assert round(smart.grid.cost, 2) == 1.98
+    cheapest = plan_cheapest(replace(request, phase_switching=False))
+    assert round(cheapest.cost, 2) == 3.79
+    assert [s.amps for s in cheapest.slots if not s.reserve] == [16.0, 16.0, 11.5]
