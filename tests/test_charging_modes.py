@@ -30,7 +30,7 @@ from custom_components.ocpp_csms.const import (
     DOMAIN,
 )
 from simulator import ChargePointSimulator
-from simulator.composite import RateUnit as SimUnit, effective_limit
+from simulator.composite import CompositePeriod, RateUnit as SimUnit, effective_limit
 from simulator.model import Car
 
 from .conftest import SimulatorFactory
@@ -84,17 +84,22 @@ def _set_prices(hass: HomeAssistant, start: datetime, prices: list[float]) -> No
 
 
 async def _charger(
-    hass: HomeAssistant, start_simulator: SimulatorFactory, version: str = "2.0.1"
+    hass: HomeAssistant,
+    start_simulator: SimulatorFactory,
+    version: str = "2.0.1",
+    **config: Any,
 ) -> ChargePointSimulator:
-    sim = await start_simulator("CP_1", version, max_current=32.0, meter_interval=0)
+    sim = await start_simulator(
+        "CP_1", version, max_current=32.0, meter_interval=0, **config
+    )
     await sim.wait_until_ready(timeout=10)
     await hass.async_block_till_done(wait_background_tasks=True)
     return sim
 
 
-def _charger_limit(sim: ChargePointSimulator, moment: datetime) -> float:
-    """Return the current the charger itself will allow at ``moment``."""
-    limit = effective_limit(
+def _charger_period(sim: ChargePointSimulator, moment: datetime) -> CompositePeriod:
+    """Return the limit (A) and phases the charger itself applies at ``moment``."""
+    return effective_limit(
         sim.profiles.installed,
         sim.situation(1),
         moment,
@@ -102,7 +107,11 @@ def _charger_limit(sim: ChargePointSimulator, moment: datetime) -> float:
         SimUnit.AMPERE,
         sim.electrical,
     )
-    return float(limit.limit)
+
+
+def _charger_limit(sim: ChargePointSimulator, moment: datetime) -> float:
+    """Return the current the charger itself will allow at ``moment``."""
+    return float(_charger_period(sim, moment).limit)
 
 
 async def _service(hass: HomeAssistant, domain: str, service: str, **data: Any) -> None:
@@ -381,6 +390,25 @@ async def test_session_cost_counts_energy_at_the_slot_price(
 FORECAST = "sensor.solar_forecast"
 
 
+def _set_forecast(
+    hass: HomeAssistant, start: datetime, kw: dict[int, float], periods: int
+) -> None:
+    """Publish a Solcast forecast: kW per 30-minute period (0 where not given)."""
+    hass.states.async_set(
+        FORECAST,
+        str(sum(kw.values()) / 2),
+        {
+            "detailedForecast": [
+                {
+                    "period_start": (start + timedelta(minutes=30 * i)).isoformat(),
+                    "pv_estimate": kw.get(i, 0.0),
+                }
+                for i in range(periods)
+            ]
+        },
+    )
+
+
 async def test_smart_plan_counts_the_forecast_and_respects_the_maximum(
     hass: HomeAssistant, hub_entry: MockConfigEntry, start_simulator: SimulatorFactory
 ) -> None:
@@ -394,19 +422,7 @@ async def test_smart_plan_counts_the_forecast_and_respects_the_maximum(
     start = _hour() + timedelta(hours=1)
     _set_prices(hass, start, [0.30, 0.10, 0.32, 0.31, 0.33, 0.34, 0.35, 0.36])
     # Solcast: 10 kW expected in hours 3 and 4 (30-minute periods, kW).
-    hass.states.async_set(
-        FORECAST,
-        "20",
-        {
-            "detailedForecast": [
-                {
-                    "period_start": (start + timedelta(minutes=30 * i)).isoformat(),
-                    "pv_estimate": 10.0 if 6 <= i < 10 else 0.0,
-                }
-                for i in range(16)
-            ]
-        },
-    )
+    _set_forecast(hass, start, dict.fromkeys(range(6, 10), 10.0), 16)
     sim = await _charger(hass, start_simulator)
     await _set_targets(
         hass,
@@ -452,24 +468,8 @@ async def test_smart_takes_weak_sun_on_one_phase(
     )
     start = _hour() + timedelta(hours=1)
     _set_prices(hass, start, [0.30, 0.15, 0.30, 0.10, 0.35])
-    hass.states.async_set(
-        FORECAST,
-        "3",
-        {
-            "detailedForecast": [
-                {
-                    "period_start": (start + timedelta(minutes=30 * i)).isoformat(),
-                    "pv_estimate": 1.5 if i in (2, 3) else 0.0,
-                }
-                for i in range(10)
-            ]
-        },
-    )
-    sim = await start_simulator(
-        "CP_1", "2.0.1", max_current=32.0, meter_interval=0, phase_switching=True
-    )
-    await sim.wait_until_ready(timeout=10)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    _set_forecast(hass, start, {2: 1.5, 3: 1.5}, 10)
+    sim = await _charger(hass, start_simulator, phase_switching=True)
     await _set_targets(
         hass,
         departure=dt_util.as_local(start + timedelta(hours=5)).time(),
@@ -487,15 +487,7 @@ async def test_smart_takes_weak_sun_on_one_phase(
     ]
     assert slots[0] == (timedelta(hours=1), 6.0, 1)
     assert slots[1][0] == timedelta(hours=3)
-    middle = start + timedelta(hours=1, minutes=30)
-    limit = effective_limit(
-        sim.profiles.installed,
-        sim.situation(1),
-        middle,
-        middle,
-        SimUnit.AMPERE,
-        sim.electrical,
-    )
+    limit = _charger_period(sim, start + timedelta(hours=1, minutes=30))
     assert (limit.limit, limit.number_phases) == (6.0, 1)
     await hass.config_entries.async_unload(hub_entry.entry_id)
 
