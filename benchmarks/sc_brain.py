@@ -42,7 +42,6 @@ from custom_components.ocpp_csms.charging.planner import (
     Plan,
     PlanRequest,
     plan_cheapest,
-    plan_smart,
     reserve_for,
 )
 from custom_components.ocpp_csms.charging.profiles import (
@@ -50,6 +49,7 @@ from custom_components.ocpp_csms.charging.profiles import (
     ProfileForm,
     build_profile,
 )
+from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 from custom_components.ocpp_csms.charging.surplus import (
     SurplusConfig,
     SurplusController,

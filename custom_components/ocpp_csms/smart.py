@@ -35,8 +35,9 @@ from .charging.modes import (
     surplus_can_wait,
     surplus_override,
 )
-from .charging.planner import PlanRequest, plan_cheapest, plan_smart, reserve_for
+from .charging.planner import PlanRequest, plan_cheapest, reserve_for
 from .charging.profiles import MIN_CURRENT_A, LimitStep
+from .charging.smart_plan import plan_smart
 from .charging.surplus import (
     SurplusController,
     SurplusMode,

@@ -123,7 +123,7 @@ def test_fifteen_minute_slots() -> None:
 
 
 def test_smart_counts_expected_surplus_first() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     prices = _prices(0.3, 0.1, 0.2, 0.25, 0.4, 0.4)
     request = _request(3 * KW_AT_16A, prices)
@@ -145,7 +145,7 @@ def test_smart_counts_expected_surplus_first() -> None:
 
 
 def test_smart_never_counts_the_same_hours_twice() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     # The cheapest hour is also the sunny one: the grid plan buys there only
     # what the maximum leaves on top of the counted sun, the rest elsewhere.
@@ -226,7 +226,7 @@ def test_reserve_goes_after_the_planned_charge_in_whole_slots() -> None:
 
 
 def test_smart_leaves_free_or_paid_slots_to_the_grid_plan() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     # The sunny hour is priced below zero: charging there at full power is
     # paid for, so no sun is counted and the grid plan takes that hour.
@@ -289,7 +289,7 @@ def test_deadline_guarantee_counts_the_guaranteed_reserve() -> None:
 
 
 def test_smart_reserve_goes_after_the_counted_sun() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     # Hour 1 is cheap but lies before the sunny hours 2-3: a reserve there
     # would fill the car from the grid before the free surplus comes.
@@ -342,7 +342,7 @@ def test_reserve_takes_the_rest_of_the_slot_the_plan_ends_in() -> None:
 
 
 def test_smart_takes_weak_sun_at_the_one_phase_minimum() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     # Hour 1 has 1 kW of sun: too weak to start the surplus controller, but
     # 6 A on one phase (1.38 kW) there takes it, so its grid share is 0.38
@@ -378,7 +378,7 @@ def test_smart_takes_weak_sun_at_the_one_phase_minimum() -> None:
 
 
 def test_weak_sun_without_phase_switching_is_priced_at_three_phases() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     # 6 A on three phases is 4.14 kW: 1 kW of sun pays for a quarter of it.
     # 0.12 x 3.14 / 4.14 = 0.091 beats 0.10; 0.14 x 3.14 / 4.14 = 0.106 does not.
@@ -391,7 +391,7 @@ def test_weak_sun_without_phase_switching_is_priced_at_three_phases() -> None:
 
 
 def test_replan_keeps_a_running_weak_slot_at_its_minimum() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     # Charging at the one-phase minimum in the weak hour: a re-plan keeps
     # that piece first, but does not raise the hour to full grid power.
@@ -407,7 +407,7 @@ def test_replan_keeps_a_running_weak_slot_at_its_minimum() -> None:
 
 
 def test_smart_buys_what_only_a_weaker_sun_needs_after_the_sun() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     # Sun in hours 1-2 (8 kWh each), counted at 0.5; the car needs 20 kWh.
     # 4 kWh comes from the grid even if all the sun comes: cheapest (hour 1,
@@ -432,7 +432,7 @@ def test_smart_buys_what_only_a_weaker_sun_needs_after_the_sun() -> None:
 
 
 def test_smart_reserve_in_a_sunny_hour_allows_only_the_sun() -> None:
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     # The sun lasts to the departure, so the reserve cannot wait for its
     # end: in the sunny hours it allows the current the counted sun pays
@@ -459,7 +459,7 @@ def test_smart_reserve_in_a_sunny_hour_allows_only_the_sun() -> None:
 
 def test_readme_smart_example() -> None:
     """The Smart example in the README, computed."""
-    from custom_components.ocpp_csms.charging.planner import plan_smart
+    from custom_components.ocpp_csms.charging.smart_plan import plan_smart
 
     start = datetime(2026, 6, 1, 18, tzinfo=UTC)  # read as local time
     hourly = [0.32, 0.30, 0.27, 0.24, 0.22, 0.20, 0.18, 0.17, 0.17, 0.18, 0.21]

@@ -200,10 +200,9 @@ def surplus_override(
     moments = [now] + [step.start for step in plan if now < step.start < end]
     steps: list[LimitStep] = []
     for moment in moments:
-        step = step_at(plan, moment)
-        if phase_amps_at(plan, moment, plan_phases) >= surplus_amps * phases:
-            planned, planned_phases = (step.amps, step.phases) if step else (0.0, None)
-            steps.append(LimitStep(start=moment, amps=planned, phases=planned_phases))
+        step = step_at(plan, moment) or LimitStep(start=moment, amps=0.0)
+        if step.amps * (step.phases or plan_phases) >= surplus_amps * phases:
+            steps.append(LimitStep(start=moment, amps=step.amps, phases=step.phases))
         else:
             steps.append(LimitStep(start=moment, amps=surplus_amps, phases=phases))
     return steps

@@ -38,7 +38,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .prices import PriceSlot
@@ -163,7 +163,7 @@ def _hours(slot: PriceSlot) -> float:
 
 def plan_cheapest(request: PlanRequest) -> Plan:
     """Return the least-cost plan delivering ``energy_wh`` by the departure."""
-    return _plan(request)
+    return plan_slots(request)
 
 
 def _overlap_wh(
@@ -187,7 +187,7 @@ class _Piece:
 
 
 @dataclass(frozen=True, slots=True)
-class _Rooms:
+class SlotRooms:
     """What each price slot can hold for the grid plan.
 
     ``sun``: (start, end, watts) the car is expected to take from the
@@ -223,15 +223,24 @@ class _Rooms:
         """Return the weak sun in a slot without counted sun (Wh)."""
         return 0.0 if self.sunny(slot) > 0 else _overlap_wh(slot, self.weak)
 
-    def least(self, slot: PriceSlot) -> float:
-        """Return the slot's energy at the minimum (one phase if possible)."""
+    def least(self, slot: PriceSlot, phases: int | None = None) -> float:
+        """Return the slot's energy at the minimum (default: one phase if possible)."""
         request = self.request
-        phases = 1 if request.phase_switching else request.phases
+        if phases is None:
+            phases = 1 if request.phase_switching else request.phases
         return _hours(slot) * request.min_a * request.voltage_v * phases
 
     def whole(self, slot: PriceSlot) -> _Piece:
         """Return the slot's room as one piece at its price."""
         return _Piece(slot, self.room(slot), slot.price)
+
+    def _split(self, slot: PriceSlot, first_wh: float, price: float) -> list[_Piece]:
+        """Return the slot as a first piece at ``price`` and the rest at its own."""
+        first_wh = min(first_wh, self.room(slot))
+        return [
+            _Piece(slot, first_wh, price),
+            _Piece(slot, self.room(slot) - first_wh, slot.price),
+        ]
 
     def pieces(self, slot: PriceSlot) -> list[_Piece]:
         """Return the slot as pieces: with weak sun, the minimum part apart."""
@@ -240,11 +249,7 @@ class _Rooms:
             return [self.whole(slot)]
         # The minimum current takes the weak sun; above it, all is grid.
         least = self.least(slot)
-        grid_share = max(0.0, least - bonus) / least
-        return [
-            _Piece(slot, least, slot.price * grid_share),
-            _Piece(slot, self.room(slot) - least, slot.price),
-        ]
+        return self._split(slot, least, slot.price * max(0.0, least - bonus) / least)
 
     def running_pieces(self, slot: PriceSlot) -> list[_Piece]:
         """Return a running slot's pieces: the minimum first (kept), then the rest.
@@ -252,18 +257,11 @@ class _Rooms:
         Keeping the minimum is enough for "a re-plan never interrupts a
         charge in progress"; more of the slot is bought only at its price.
         """
-        split = self.pieces(slot)
-        if len(split) > 1:
-            return split
-        if self.sunny(slot) > 0:
-            # The surplus controller keeps a sunny slot going.
-            return [_Piece(slot, 0.0, slot.price), *split]
-        least = _hours(slot) * self.request.min_a * self.watts_per_amp
-        least = min(least, self.room(slot))
-        return [
-            _Piece(slot, least, slot.price),
-            _Piece(slot, self.room(slot) - least, slot.price),
-        ]
+        if self.weak_wh(slot) > 0:
+            return self.pieces(slot)
+        # The surplus controller keeps a sunny slot going.
+        kept = 0.0 if self.sunny(slot) > 0 else self.least(slot, self.request.phases)
+        return self._split(slot, kept, slot.price)
 
     def fill(self, slot: PriceSlot, energy_wh: float) -> PlannedSlot:
         """Return the planned slot for ``energy_wh`` of its room."""
@@ -272,14 +270,16 @@ class _Rooms:
             and self.weak_wh(slot) > 0
             and energy_wh <= self.least(slot) + 1e-6
         ):
-            return _fill_one_phase(slot, energy_wh, self.request)
+            return _at_minimum(
+                slot, energy_wh, self.request, self.request.voltage_v, phases=1
+            )
         return _fill(
             slot, energy_wh, self.request, self.watts_per_amp, self.sunny(slot)
         )
 
 
 def _cheapest_order(
-    rooms: _Rooms, window: Sequence[PriceSlot], free: Sequence[PriceSlot]
+    rooms: SlotRooms, window: Sequence[PriceSlot], free: Sequence[PriceSlot]
 ) -> list[_Piece] | None:
     """Return the pieces in buying order, or None when time runs short.
 
@@ -341,10 +341,10 @@ def _take(
     return taken
 
 
-def _plan(
+def plan_slots(
     request: PlanRequest,
     reserve_after: datetime | None = None,
-    rooms: _Rooms | None = None,
+    rooms: SlotRooms | None = None,
     deferred: tuple[float, datetime] | None = None,
 ) -> Plan:
     """Plan the cheapest slots; the reserve not before ``reserve_after``.
@@ -352,7 +352,7 @@ def _plan(
     ``deferred``: (energy, time): that much of the energy is bought from
     that time on where there is room (only when time does not run short).
     """
-    rooms = rooms or _Rooms(request)
+    rooms = rooms or SlotRooms(request)
     window = _window(request)
     if request.price_cap is not None:
         window = [slot for slot in window if slot.price <= request.price_cap]
@@ -394,7 +394,7 @@ def _reserve_wanted(request: PlanRequest) -> float:
 
 
 def _reserve(
-    rooms: _Rooms,
+    rooms: SlotRooms,
     free: Sequence[PriceSlot],
     chosen: Sequence[PlannedSlot],
     not_before: datetime | None = None,
@@ -488,21 +488,18 @@ def _fill(
             price=slot.price,
         )
     # Too little for the whole slot: minimum current for part of it.
-    seconds = needed_wh / (request.min_a * watts_per_amp) * 3600
-    return PlannedSlot(
-        start=slot.start,
-        end=slot.start + timedelta(seconds=max(60, round(seconds))),
-        amps=request.min_a,
-        energy_wh=needed_wh,
-        price=slot.price,
-    )
+    return _at_minimum(slot, needed_wh, request, watts_per_amp)
 
 
-def _fill_one_phase(
-    slot: PriceSlot, needed_wh: float, request: PlanRequest
+def _at_minimum(
+    slot: PriceSlot,
+    needed_wh: float,
+    request: PlanRequest,
+    watts_per_amp: float,
+    phases: int | None = None,
 ) -> PlannedSlot:
-    """Use the minimum current on one phase, for as much of the slot as needed."""
-    seconds = needed_wh / (request.min_a * request.voltage_v) * 3600
+    """Use the minimum current for as much of the slot as ``needed_wh`` takes."""
+    seconds = needed_wh / (request.min_a * watts_per_amp) * 3600
     end = min(slot.end, slot.start + timedelta(seconds=max(60, round(seconds))))
     return PlannedSlot(
         start=slot.start,
@@ -510,117 +507,5 @@ def _fill_one_phase(
         amps=request.min_a,
         energy_wh=needed_wh,
         price=slot.price,
-        phases=1,
+        phases=phases,
     )
-
-
-def _without(
-    start: datetime, end: datetime, holes: Sequence[PriceSlot]
-) -> list[tuple[datetime, datetime]]:
-    """Return [start, end) minus the holes' time, as intervals in time order."""
-    parts: list[tuple[datetime, datetime]] = []
-    at = start
-    for hole in sorted(holes, key=lambda slot: slot.start):
-        if hole.end <= at or hole.start >= end:
-            continue
-        if hole.start > at:
-            parts.append((at, hole.start))
-        at = max(at, hole.end)
-    if at < end:
-        parts.append((at, end))
-    return parts
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SmartPlan:
-    """Surplus first, the rest bought in the cheapest slots."""
-
-    expected_solar_wh: float
-    grid: Plan
-
-
-def plan_smart(
-    request: PlanRequest,
-    solar_forecast: Sequence[tuple[datetime, datetime, float]],
-    *,
-    confidence: float = 0.7,
-) -> SmartPlan:
-    """Plan the grid part of a charge once the expected surplus is counted.
-
-    ``solar_forecast`` gives expected EV-usable surplus energy (Wh) per
-    window. Only a share (``confidence``) of the forecast before departure
-    is counted (the remaining part of a window that has begun), never a
-    window too weak to start charging, never in slots priced at or below
-    zero (the grid plan takes those at full power), and never more than the
-    EV can take at its maximum current. The grid part is then planned like the
-    cheapest mode, where a sunny slot's room is only what the maximum
-    current leaves on top of its counted sun (so the same energy is not
-    counted twice, and a cheap sunny slot can still be topped up from the
-    grid at full power, instead of being left to the surplus alone).
-    The reserve goes after the last counted sun window (before it, the car
-    would take grid energy first and find itself full when the free surplus
-    comes) as long as that leaves room for its guaranteed part; otherwise
-    after the planned charge, as in the cheapest mode; in a sunny slot it
-    allows only the current the counted sun pays for.
-    A window too weak to start the car is not counted, but the grid plan
-    may charge there: at the minimum current (one phase where the charger
-    can switch) the weak sun pays for part of the power, so that piece is
-    priced by its grid share alone.
-    The part of the grid need that only a weaker sun than forecast makes
-    necessary (the share of the forecast not counted) is bought after the
-    last counted sun window where there is room before the departure: by
-    then the re-plans know whether the sun came.
-    The surplus controller takes the sunshine as it comes; if it falls short,
-    the next re-plan buys the difference (the deadline guarantee still holds).
-    """
-    watts = request.max_a * request.voltage_v * request.phases
-    # The surplus controller cannot start below the minimum on one phase.
-    min_watts = request.min_a * request.voltage_v
-    expected = hoped = 0.0
-    counted: list[tuple[datetime, datetime]] = []
-    sun: list[tuple[datetime, datetime, float]] = []
-    weak: list[tuple[datetime, datetime, float]] = []
-    paid = [slot for slot in request.prices if slot.price <= 0]
-    for window_start, window_end, energy_wh in solar_forecast:
-        start = max(window_start, request.now)
-        end = min(window_end, request.departure)
-        if start >= end:
-            continue
-        # Slots at a price <= 0 are left to the grid plan: charging at full
-        # power there costs nothing or earns money, so no sun is counted.
-        parts = _without(start, end, paid)
-        seconds = sum((b - a).total_seconds() for a, b in parts)
-        if seconds <= 0:
-            continue
-        share = seconds / (window_end - window_start).total_seconds()
-        hours = seconds / 3600
-        usable = energy_wh * confidence * share
-        if usable / hours < min_watts:
-            weak.extend((a, b, usable / hours) for a, b in parts)
-            continue
-        expected += min(usable, watts * hours)
-        hoped += min(energy_wh * share, watts * hours)
-        counted.extend(parts)
-        sun.extend((a, b, min(usable / hours, watts)) for a, b in parts)
-    grid_need = max(0.0, request.energy_wh - expected)
-    # The reserve after the counted sun: placed before it, the car would
-    # take it first and the free surplus would find the car full.
-    sun_end = max((end for _, end in counted), default=None)
-    grid_request = replace(
-        request,
-        energy_wh=grid_need,
-        reserve_wh=(
-            DEFAULT_RESERVE_SHARE * request.energy_wh
-            if request.reserve_wh is None
-            else request.reserve_wh
-        ),
-    )
-    grid = _plan(
-        grid_request,
-        reserve_after=sun_end,
-        rooms=_Rooms(grid_request, sun, weak),
-        # What only a weaker sun than forecast needs: bought after the sun
-        # where possible, when the re-plans know whether it came.
-        deferred=(min(grid_need, hoped - expected), sun_end) if sun_end else None,
-    )
-    return SmartPlan(expected_solar_wh=min(expected, request.energy_wh), grid=grid)
