@@ -91,6 +91,11 @@ class Transaction:
     # Lifetime energy counter (see energy.py) when the session started.
     counter_start_wh: float
     last_seq_no: int | None = None
+    # The charger booted while this ran: it may resume it, end it from its
+    # queue, or leave it (then the idle window closes it, see tracker.py).
+    interrupted: bool = False
+    # While interrupted: since when the EVSE reports idle (no cable).
+    idle_since: datetime | None = None
 
     def energy_wh(self, counter_wh: float) -> float:
         """Return the energy of this session given the counter now."""
@@ -108,6 +113,10 @@ class SessionSummary:
     ended_at: datetime
     energy_wh: float
     stop_reason: str | None
+    # The charger rebooted during the session.
+    interrupted: bool = False
+    # Lifetime counter at the start: a late reading can correct the energy.
+    counter_start_wh: float | None = None
 
 
 @dataclass(kw_only=True, slots=True)

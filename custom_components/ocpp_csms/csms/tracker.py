@@ -8,10 +8,11 @@ serialises what must survive a Home Assistant restart.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any, Protocol
 
@@ -32,6 +33,15 @@ _LOGGER = logging.getLogger(__name__)
 # How many finished transaction ids / start keys we remember for de-duplication.
 _RECENT = 64
 STATION = 0
+
+# A transaction that a reboot interrupted belongs to the charger: it may
+# resume it or end it from its queue. Only when its EVSE stays idle (no
+# cable) this long do we close it ourselves (2.1: TxResumptionTimeout).
+DEFAULT_RESUMPTION_WINDOW_S = 600.0
+
+# Stop reasons of the sessions we close ourselves (the charger never said).
+REASON_NEW_TRANSACTION = "NewTransactionStarted"
+REASON_IDLE_AFTER_REBOOT = "IdleAfterReboot"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -124,9 +134,12 @@ class ChargerTracker:
         self.state = ChargerState(charger_id=charger_id)
         self._listener = listener
         self._counters: dict[int, EnergyCounter] = {}
-        self._ended: _Recent[str, bool] = _Recent()
+        # Recently ended transactions and their EVSE: late events still land.
+        self._ended: _Recent[str, int] = _Recent()
         self._message_keys: _Recent[str, str] = _Recent()
         self.next_transaction_number = 1
+        self.resumption_window_s = DEFAULT_RESUMPTION_WINDOW_S
+        self._idle_timers: dict[int, asyncio.TimerHandle] = {}
 
     # ----------------------------------------------------------- status
 
@@ -148,6 +161,7 @@ class ChargerTracker:
             evse.error_code = error_code
             if plugged_in is not None:
                 evse.plugged_in = plugged_in
+            self._watch_idle(evse)
             if self.state.station_status is None:
                 # The station's availability is derived from its EVSEs.
                 self._listener.evse_changed(self.charger_id, STATION)
@@ -155,11 +169,35 @@ class ChargerTracker:
 
     # ----------------------------------------------------------- meters
 
-    def apply_samples(self, evse_id: int, samples: Iterable[MeterSample]) -> None:
-        """Take meter samples into the EVSE's state."""
+    def apply_samples(
+        self,
+        evse_id: int,
+        samples: Iterable[MeterSample],
+        transaction_id: str | None = None,
+    ) -> None:
+        """Take meter samples into the EVSE's state.
+
+        Samples of a transaction that already ended (queued, late) still
+        count, and may correct that session's energy.
+        """
         if evse_id == STATION:
             # A station-level main meter is not the energy of any EVSE.
             return
+        if transaction_id is None or not self.is_ended(transaction_id):
+            self._apply_samples(evse_id, samples)
+            return
+        # Power, current... of the past would show as now: keep the register.
+        self._apply_samples(
+            evse_id,
+            (
+                sample
+                for sample in samples
+                if sample.measurand is Measurand.ENERGY_IMPORT and sample.phase is None
+            ),
+        )
+        self._correct_session(evse_id, transaction_id)
+
+    def _apply_samples(self, evse_id: int, samples: Iterable[MeterSample]) -> None:
         evse = self.state.evse(evse_id)
         phase_power: list[float] = []
         changed = False
@@ -240,6 +278,12 @@ class ChargerTracker:
         """Return True for a transaction that ended recently."""
         return self._ended.get(transaction_id) is not None
 
+    def evse_of(self, transaction_id: str) -> int | None:
+        """Return the EVSE of an open or recently ended transaction."""
+        if (transaction := self.find_transaction(transaction_id)) is not None:
+            return transaction.evse_id
+        return self._ended.get(transaction_id)
+
     def start_transaction(
         self,
         evse_id: int,
@@ -256,7 +300,10 @@ class ChargerTracker:
         if evse.transaction is not None:
             # The charger started anew without ending the old one.
             self.end_transaction(
-                evse.transaction.transaction_id, started_at, None, "Other"
+                evse.transaction.transaction_id,
+                started_at,
+                None,
+                REASON_NEW_TRANSACTION,
             )
         if register_wh is not None:
             self._count_energy(evse, register_wh, started_at)
@@ -288,10 +335,16 @@ class ChargerTracker:
         register_wh: float | None,
         reason: str | None,
     ) -> SessionSummary | None:
-        """Close a transaction; unknown or already-ended ids change nothing."""
+        """Close a transaction; an already-ended one only takes the reading."""
         transaction = self.find_transaction(transaction_id)
         if transaction is None:
-            if not self.is_ended(transaction_id):
+            if (evse_id := self._ended.get(transaction_id)) is not None:
+                # Its end came after we closed it (queued): the register
+                # still counts and corrects the session, reported once.
+                if register_wh is not None:
+                    self._count_energy(self.state.evse(evse_id), register_wh, ended_at)
+                self._correct_session(evse_id, transaction_id)
+            else:
                 _LOGGER.info(
                     "%s ended unknown transaction %s; acknowledged",
                     self.charger_id,
@@ -309,23 +362,116 @@ class ChargerTracker:
             ended_at=ended_at,
             energy_wh=transaction.energy_wh(self.energy_wh(transaction.evse_id)),
             stop_reason=reason,
+            interrupted=transaction.interrupted,
+            counter_start_wh=transaction.counter_start_wh,
         )
         evse.transaction = None
+        self._cancel_idle(transaction.evse_id)
         # The pause profile was bound to this transaction; it is gone too.
         evse.paused = False
         evse.last_session = summary
         evse.power_w = 0.0 if evse.power_w is not None else None
-        self._ended.add(transaction_id, True)
+        self._ended.add(transaction_id, transaction.evse_id)
         self._listener.charger_event(self.charger_id, SessionEnded(summary=summary))
         self._listener.evse_changed(self.charger_id, transaction.evse_id)
         return summary
 
-    def close_open_transactions(self, reason: str) -> None:
-        """End every open transaction (the charger rebooted: power loss)."""
-        now = utc_now()
-        for evse in list(self.state.evses.values()):
-            if evse.transaction is not None:
-                self.end_transaction(evse.transaction.transaction_id, now, None, reason)
+    def _correct_session(self, evse_id: int, transaction_id: str) -> None:
+        """Let a late reading of an ended session raise its energy."""
+        evse = self.state.evse(evse_id)
+        last = evse.last_session
+        if (
+            last is None
+            or last.transaction_id != transaction_id
+            or last.counter_start_wh is None
+            or evse.transaction is not None
+        ):
+            return
+        energy_wh = max(0.0, self.energy_wh(evse_id) - last.counter_start_wh)
+        if energy_wh > last.energy_wh:
+            _LOGGER.info(
+                "%s: a late reading raised session %s from %.0f to %.0f Wh",
+                self.charger_id,
+                transaction_id,
+                last.energy_wh,
+                energy_wh,
+            )
+            evse.last_session = replace(last, energy_wh=energy_wh)
+            self._listener.evse_changed(self.charger_id, evse_id)
+
+    def interrupt_open_transactions(self) -> None:
+        """Mark running transactions interrupted: the charger rebooted.
+
+        They stay open: the charger owns them and may resume them or send
+        their end from its queue (OCPP 2.0.1 E04, 2.1 TxResumptionTimeout).
+        """
+        for evse in self.state.evses.values():
+            if evse.transaction is not None and not evse.transaction.interrupted:
+                evse.transaction.interrupted = True
+                self._watch_idle(evse)
+                self._listener.evse_changed(self.charger_id, evse.evse_id)
+
+    # ---------------------------------------------- resumption window
+
+    def _watch_idle(self, evse: EvseState) -> None:
+        """Time an interrupted transaction's idle EVSE; any other state stops it."""
+        transaction = evse.transaction
+        if transaction is None or not transaction.interrupted:
+            self._cancel_idle(evse.evse_id)
+            return
+        if evse.status is not ConnectorStatus.AVAILABLE:
+            transaction.idle_since = None
+            self._cancel_idle(evse.evse_id)
+            return
+        if transaction.idle_since is None:
+            transaction.idle_since = utc_now()
+        self._arm_idle(evse.evse_id, transaction.idle_since)
+
+    def resumption_deadline(self, evse_id: int) -> datetime | None:
+        """Return when we close the EVSE's interrupted, idle transaction."""
+        transaction = self.state.evse(evse_id).transaction
+        if transaction is None or transaction.idle_since is None:
+            return None
+        return transaction.idle_since + timedelta(seconds=self.resumption_window_s)
+
+    def _arm_idle(self, evse_id: int, idle_since: datetime) -> None:
+        if evse_id in self._idle_timers:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # restored outside a loop: the next status arms it
+        elapsed = (utc_now() - idle_since).total_seconds()
+        self._idle_timers[evse_id] = loop.call_later(
+            max(0.0, self.resumption_window_s - elapsed), self._idle_expired, evse_id
+        )
+
+    def _cancel_idle(self, evse_id: int) -> None:
+        if (timer := self._idle_timers.pop(evse_id, None)) is not None:
+            timer.cancel()
+
+    def _idle_expired(self, evse_id: int) -> None:
+        self._idle_timers.pop(evse_id, None)
+        transaction = self.state.evse(evse_id).transaction
+        if transaction is None or transaction.idle_since is None:
+            return
+        _LOGGER.info(
+            "%s: transaction %s was not resumed after the reboot; closing it",
+            self.charger_id,
+            transaction.transaction_id,
+        )
+        # It ended at the latest when the EVSE went idle.
+        self.end_transaction(
+            transaction.transaction_id,
+            transaction.idle_since,
+            None,
+            REASON_IDLE_AFTER_REBOOT,
+        )
+
+    def close(self) -> None:
+        """Stop the timers (the central system shuts down)."""
+        for evse_id in list(self._idle_timers):
+            self._cancel_idle(evse_id)
 
     def tag_presented(
         self, id_tag: str, status: AuthorizationStatus, evse_id: int | None
@@ -361,7 +507,7 @@ class ChargerTracker:
             "evses": evses,
             "next_transaction_number": self.next_transaction_number,
             "message_keys": self._message_keys.items(),
-            "ended": [transaction_id for transaction_id, _ in self._ended.items()],
+            "ended": self._ended.items(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -378,22 +524,26 @@ class ChargerTracker:
                 evse.energy_wh = counter.total_wh
             if evse_data.get("transaction"):
                 evse.transaction = _from_json(Transaction, evse_data["transaction"])
+                if evse.transaction.idle_since is not None:
+                    self._arm_idle(evse.evse_id, evse.transaction.idle_since)
             if evse_data.get("last_session"):
                 evse.last_session = _from_json(
                     SessionSummary, evse_data["last_session"]
                 )
-        for transaction_id in data.get("ended", []):
-            self._ended.add(str(transaction_id), True)
+        for item in data.get("ended", []):
+            # Older stores kept the ids alone.
+            transaction_id, evse_id = item if isinstance(item, list) else (item, 0)
+            self._ended.add(str(transaction_id), int(evse_id))
 
 
-_DATETIME_FIELDS = frozenset({"started_at", "ended_at"})
+_DATETIME_FIELDS = frozenset({"started_at", "ended_at", "idle_since"})
 
 
 def _as_json(item: Transaction | SessionSummary | None) -> dict[str, Any] | None:
     if item is None:
         return None
     return {
-        key: value.isoformat() if key in _DATETIME_FIELDS else value
+        key: value.isoformat() if isinstance(value, datetime) else value
         for key, value in asdict(item).items()
     }
 
@@ -402,7 +552,9 @@ def _from_json[T: (Transaction, SessionSummary)](
     kind: type[T], data: dict[str, Any]
 ) -> T:
     values: dict[str, Any] = {
-        key: datetime.fromisoformat(value) if key in _DATETIME_FIELDS else value
+        key: datetime.fromisoformat(value)
+        if key in _DATETIME_FIELDS and value is not None
+        else value
         for key, value in data.items()
     }
     return kind(**values)

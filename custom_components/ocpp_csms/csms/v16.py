@@ -122,10 +122,10 @@ class V16Adapter(VersionAdapter):
         """Close a transaction; unknown ones are acknowledged all the same."""
         tracker = self._host.tracker
         transaction_id = str(payload["transactionId"])
-        transaction = tracker.find_transaction(transaction_id)
-        if transaction is not None and payload.get("transactionData"):
+        evse_id = tracker.evse_of(transaction_id)
+        if evse_id is not None and payload.get("transactionData"):
             tracker.apply_samples(
-                transaction.evse_id, samples_v16(payload["transactionData"])
+                evse_id, samples_v16(payload["transactionData"]), transaction_id
             )
         tracker.end_transaction(
             transaction_id,
@@ -142,7 +142,10 @@ class V16Adapter(VersionAdapter):
         """Take sampled values into the connector's EVSE."""
         connector = payload["connectorId"]
         if connector != STATION:
+            transaction_id = payload.get("transactionId")
             self._host.tracker.apply_samples(
-                connector, samples_v16(payload["meterValue"])
+                connector,
+                samples_v16(payload["meterValue"]),
+                None if transaction_id is None else str(transaction_id),
             )
         return {}

@@ -170,9 +170,11 @@ class V201Adapter(VersionAdapter):
         tracker.remember(key, transaction_id)
 
         transaction = tracker.find_transaction(transaction_id)
+        # Chargers omit the EVSE after the first event (and after a reboot):
+        # the transaction id tells, even for one that already ended.
         evse_id: int | None = (payload.get("evse") or {}).get("id")
-        if evse_id is None and transaction is not None:
-            evse_id = transaction.evse_id
+        if evse_id is None:
+            evse_id = tracker.evse_of(transaction_id)
         at = parse_time(payload["timestamp"]) or utc_now()
         samples = samples_v2(payload.get("meterValue", []))
         event = payload["eventType"]
@@ -181,14 +183,16 @@ class V201Adapter(VersionAdapter):
         if evse_id is None:
             # Without an EVSE we cannot place it; acknowledged all the same.
             return answer
+        if transaction is None and tracker.is_ended(transaction_id):
+            # Queued events of an ended transaction: their register counts.
+            tracker.apply_samples(evse_id, samples, transaction_id)
+            if event == "Ended":
+                tracker.end_transaction(transaction_id, at, None, None)
+            return answer
         wire = self._wire.setdefault(evse_id, _EvseWire())
         if "chargingState" in info:
             wire.charging_state = info["chargingState"]
-        if (
-            transaction is None
-            and event != "Ended"
-            and not tracker.is_ended(transaction_id)
-        ):
+        if transaction is None and event != "Ended":
             # Started, or an Updated for a transaction we never saw (late or
             # offline start): the register before it is the session's base.
             tracker.apply_samples(evse_id, samples)
