@@ -10,6 +10,7 @@ no code with the integration, so it is an honest test partner.
 """
 
 from .config import OcppVersion, Quirks, SimulatorConfig
+from .faults import EnergyUnit, Faults, TxOnReboot
 from .model import (
     Car,
     ChargingState,
@@ -25,12 +26,15 @@ __all__ = [
     "Car",
     "ChargePointSimulator",
     "ChargingState",
+    "EnergyUnit",
     "EvseState",
     "EvseStatus",
+    "Faults",
     "InvalidResponseError",
     "OcppCallError",
     "OcppVersion",
     "Quirks",
     "ReceivedCall",
     "SimulatorConfig",
+    "TxOnReboot",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import timedelta
 import logging
 import signal
 import sys
@@ -14,6 +15,7 @@ import sys
 from websockets.exceptions import InvalidHandshake
 
 from .config import OcppVersion, Quirks, SimulatorConfig
+from .faults import EnergyUnit, Faults
 from .model import InvalidResponseError, OcppCallError
 from .simulator import ChargePointSimulator
 
@@ -107,6 +109,56 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="seconds between boot retries, overriding the CSMS",
     )
+    quirks.add_argument(
+        "--volatile-profiles",
+        action="store_true",
+        help="forget charging profiles and Inoperative EVSEs on every reboot",
+    )
+    quirks.add_argument(
+        "--retry-with-new-id",
+        action="store_true",
+        help="send every transaction message twice, the second with a new id",
+    )
+    offline = parser.add_argument_group("offline behaviour and faults")
+    offline.add_argument(
+        "--auto-reconnect",
+        action="store_true",
+        help="dial in again by itself when the connection drops, with back-off",
+    )
+    offline.add_argument(
+        "--reconnect-delay",
+        type=float,
+        default=0.05,
+        help="first back-off in s, doubling (0.05)",
+    )
+    offline.add_argument(
+        "--reconnect-delay-max",
+        type=float,
+        default=5.0,
+        help="longest back-off in s (5)",
+    )
+    offline.add_argument(
+        "--offline-queue",
+        action="store_true",
+        help="queue transaction messages while offline, deliver them in order",
+    )
+    offline.add_argument(
+        "--clock-skew",
+        type=float,
+        default=0.0,
+        help="seconds added to every timestamp sent (e.g. -86400)",
+    )
+    offline.add_argument(
+        "--energy-unit",
+        choices=[u.value for u in EnergyUnit],
+        default=EnergyUnit.WH.value,
+        help="unit of the energy register in sampled values (Wh)",
+    )
+    offline.add_argument(
+        "--meter-reset-on-boot",
+        action="store_true",
+        help="the energy register restarts at 0 after every reboot",
+    )
     add("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -138,6 +190,17 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
             tx_profile_only_in_transaction=args.strict_tx_profile,
             response_delay=args.response_delay,
             boot_retry_interval=args.boot_retry,
+            volatile_profiles=args.volatile_profiles,
+            retry_with_new_message_id=args.retry_with_new_id,
+        ),
+        auto_reconnect=args.auto_reconnect,
+        reconnect_delay=args.reconnect_delay,
+        reconnect_delay_max=args.reconnect_delay_max,
+        offline_queue=args.offline_queue,
+        faults=Faults(
+            clock_skew=timedelta(seconds=args.clock_skew),
+            energy_unit=EnergyUnit(args.energy_unit),
+            meter_reset_on_boot=args.meter_reset_on_boot,
         ),
     )
 

@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .composite import CompositeSchedule, composite_schedule
-from .meter import ReadingContext
+from .meter import ReadingContext, utc_now
 from .model import Car, EvseState, EvseStatus, InvalidResponseError, OcppCallError
 from .profiles import Profile, RateUnit, Verdict, parse_profile
 from .session import SessionBase
@@ -84,6 +84,10 @@ class ChargerBase(SessionBase):
         """One meter sample now."""
         raise NotImplementedError
 
+    async def resume_transaction(self, evse: EvseState) -> None:
+        """First message of a transaction carried over a reboot."""
+        raise NotImplementedError
+
     def store_setting(self, name: str, value: str) -> None:
         """Mirror a runtime value (e.g. the heartbeat interval) into the settings."""
         raise NotImplementedError
@@ -91,6 +95,21 @@ class ChargerBase(SessionBase):
     def meter_interval(self) -> float:
         """Seconds between periodic samples (from the settings store)."""
         raise NotImplementedError
+
+    def timestamp(self) -> str:
+        """Now, as the charger's (possibly skewed) clock says it."""
+        return utc_now(self.sim.faults.clock_skew)
+
+    def tasks_to_stop_offline(self) -> list[asyncio.Task[Any]]:
+        """Timers end with the connection; with an offline queue, flows go on.
+
+        A flow (e.g. a remote stop) interrupted half-way would lose its
+        message; with the queue it finishes and its message waits.
+        """
+        if self.sim.outbox is None:
+            return list(self._tasks)
+        timers = [self._heartbeat_task, self._boot_task, *self._meter_tasks.values()]
+        return [task for task in timers if task is not None]
 
     # ----------------------------------------------------------- reactions
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from .faults import Faults
+
 if TYPE_CHECKING:
     from ssl import SSLContext
 
@@ -87,6 +89,11 @@ class Quirks:
     # behaviour F06.FR.17 (Rejected once accepted). 1.6 always re-boots.
     accept_boot_trigger_when_accepted: bool = False
 
+    # Implemented. Charging profiles and availability live in RAM only: a
+    # reboot or power cycle forgets every profile and brings Inoperative
+    # EVSEs back Operative. Off = the spec (TxDefault/ChargePointMax persist).
+    volatile_profiles: bool = False
+
 
 @dataclass(kw_only=True)
 class SimulatorConfig:
@@ -119,6 +126,17 @@ class SimulatorConfig:
     # Seconds between boot retries when the BootNotification itself failed
     # (timeout, CALLERROR) and the CSMS therefore gave no interval.
     boot_error_retry: float = 10.0
+    # Dial in again by itself when the connection drops or the CSMS is gone,
+    # waiting reconnect_delay, doubling up to reconnect_delay_max (seconds).
+    auto_reconnect: bool = False
+    reconnect_delay: float = 0.05
+    reconnect_delay_max: float = 5.0
+    # Transaction messages produced while offline (or whose answer never came)
+    # are queued and delivered in order once the CSMS accepts us again; the
+    # charger authorizes locally and skips status messages meanwhile.
+    offline_queue: bool = False
+    # Run-time fault switches (clock skew, units, lost answers...).
+    faults: Faults = field(default_factory=Faults)
 
     def __post_init__(self) -> None:
         """Reject settings no real charger could have."""
@@ -129,6 +147,8 @@ class SimulatorConfig:
             raise ValueError("phases must be 1, 2 or 3")
         if self.meter_interval < 0:
             raise ValueError("meter_interval must not be negative")
+        if not 0 < self.reconnect_delay <= self.reconnect_delay_max:
+            raise ValueError("need 0 < reconnect_delay <= reconnect_delay_max")
 
     @property
     def version(self) -> OcppVersion:

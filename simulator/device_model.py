@@ -136,9 +136,22 @@ def _controllers(config: SimulatorConfig) -> list[Variable]:
     ]  # fmt: skip
 
 
+# OCPP 2.1 (E17): how long a rebooted station tries to resume its transactions.
+TX_RESUMPTION_TIMEOUT_S = 1800
+
+
+def _v21_only(config: SimulatorConfig) -> list[Variable]:
+    if config.ocpp_version != "2.1":
+        return []
+    return [
+        Variable("TxCtrlr", "TxResumptionTimeout", str(TX_RESUMPTION_TIMEOUT_S),
+                 RW, INT, unit="s"),
+    ]  # fmt: skip
+
+
 def build_device_model(config: SimulatorConfig) -> VariableStore:
     """Device model of a station with these settings."""
-    return VariableStore(_station(config) + _controllers(config))
+    return VariableStore(_station(config) + _controllers(config) + _v21_only(config))
 
 
 def component_of(variable: Variable) -> dict[str, Any]:

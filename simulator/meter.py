@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from .faults import EnergyUnit
 
 if TYPE_CHECKING:
     from .model import EvseState
@@ -34,9 +36,31 @@ class Sample:
     location: str = "Outlet"
 
 
-def utc_now() -> str:
-    """Return the current time as OCPP wants it: UTC, ISO 8601 with a Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_now(skew: timedelta = timedelta(0)) -> str:
+    """Return the current time as OCPP wants it: UTC, ISO 8601 with a Z.
+
+    ``skew`` plays a charger whose clock is off.
+    """
+    now = datetime.now(UTC) + skew
+    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def in_unit(samples: list[Sample], unit: EnergyUnit) -> list[Sample]:
+    """Express the energy register in ``unit`` (chargers that switch to kWh)."""
+    if unit is EnergyUnit.WH:
+        return samples
+    return [
+        replace(s, value=s.value / 1000.0, unit=unit.value)
+        if s.unit == EnergyUnit.WH.value
+        else s
+        for s in samples
+    ]
+
+
+def _text(sample: Sample) -> str:
+    # kWh needs more decimals than Wh to keep the same resolution (0.1 Wh).
+    decimals = 4 if sample.unit == EnergyUnit.KWH.value else 1
+    return f"{sample.value:.{decimals}f}"
 
 
 def take_samples(evse: EvseState, phases: int) -> list[Sample]:
@@ -63,12 +87,14 @@ def energy_only(evse: EvseState) -> list[Sample]:
     return [Sample("Energy.Active.Import.Register", round(evse.energy_wh, 1), "Wh")]
 
 
-def meter_value_v16(samples: list[Sample], context: ReadingContext) -> dict[str, Any]:
+def meter_value_v16(
+    samples: list[Sample], context: ReadingContext, timestamp: str | None = None
+) -> dict[str, Any]:
     """Encode samples as one 1.6 MeterValue (values are strings)."""
     sampled: list[dict[str, Any]] = []
     for sample in samples:
         item: dict[str, Any] = {
-            "value": f"{sample.value:.1f}",
+            "value": _text(sample),
             "context": context.value,
             "format": "Raw",
             "measurand": sample.measurand,
@@ -78,15 +104,17 @@ def meter_value_v16(samples: list[Sample], context: ReadingContext) -> dict[str,
         if sample.phase is not None:
             item["phase"] = sample.phase
         sampled.append(item)
-    return {"timestamp": utc_now(), "sampledValue": sampled}
+    return {"timestamp": timestamp or utc_now(), "sampledValue": sampled}
 
 
-def meter_value_v2x(samples: list[Sample], context: ReadingContext) -> dict[str, Any]:
+def meter_value_v2x(
+    samples: list[Sample], context: ReadingContext, timestamp: str | None = None
+) -> dict[str, Any]:
     """Encode samples as one 2.0.1/2.1 MeterValue (values are numbers)."""
     sampled: list[dict[str, Any]] = []
     for sample in samples:
         item: dict[str, Any] = {
-            "value": sample.value,
+            "value": round(sample.value, 4),
             "context": context.value,
             "measurand": sample.measurand,
             "location": sample.location,
@@ -95,4 +123,4 @@ def meter_value_v2x(samples: list[Sample], context: ReadingContext) -> dict[str,
         if sample.phase is not None:
             item["phase"] = sample.phase
         sampled.append(item)
-    return {"timestamp": utc_now(), "sampledValue": sampled}
+    return {"timestamp": timestamp or utc_now(), "sampledValue": sampled}

@@ -124,6 +124,9 @@ class EvseState:
     reserved_id: int | None = None
     # ChangeAvailability(Inoperative) received during a transaction.
     pending_inoperative: bool = False
+    # 2.x: the transaction was carried over a reboot and its events no
+    # longer name the EVSE (as many chargers do).
+    omit_evse_field: bool = False
     # monotonic time of the last integration step
     last_update: float | None = field(default=None, repr=False)
 

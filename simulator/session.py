@@ -25,6 +25,7 @@ from ocpp.routing import after as _ocpp_after, on as _ocpp_on
 from websockets.exceptions import ConnectionClosed
 
 from .model import InvalidResponseError, OcppCallError, ReceivedCall
+from .outbox import offline_answer
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -142,9 +143,20 @@ class SessionBase:
             self._fail_pending()
             # The charger is offline: stop timers and loops of this session.
             current = asyncio.current_task()
-            for task in list(self._tasks):
+            for task in self.tasks_to_stop_offline():
                 if task is not current:
                     task.cancel()
+            self.sim.connection_lost(self)
+
+    def tasks_to_stop_offline(self) -> list[asyncio.Task[Any]]:
+        """Tasks that end with the connection (default: all of them)."""
+        return list(self._tasks)
+
+    async def cut(self) -> None:
+        """Lose the connection without a closing handshake (power loss)."""
+        self._ws.transport.abort()
+        async with asyncio.timeout(5):
+            await self.closed.wait()
 
     async def _dispatch(self, text: str) -> None:
         try:
@@ -204,13 +216,21 @@ class SessionBase:
     # ------------------------------------------------------------- calls
 
     async def exchange(
-        self, action: str, payload: dict[str, Any], *, validate: bool = True
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        validate: bool = True,
+        duplicate: bool = False,
+        drop_after_send: bool = False,
     ) -> dict[str, Any]:
         """Send a CALL and return the CALLRESULT payload.
 
         Raises OcppCallError on CALLERROR, InvalidResponseError if the answer
         breaks the schema, TimeoutError after ``call_timeout`` and
-        ConnectionError if the connection closes meanwhile.
+        ConnectionError if the connection closes meanwhile. Faults:
+        ``duplicate`` sends the frame twice with the same message id,
+        ``drop_after_send`` closes the socket before the answer can come.
         """
         request = Call(str(uuid.uuid4()), action, payload)
         if validate:
@@ -222,6 +242,12 @@ class SessionBase:
             self._pending[request.unique_id] = future
             try:
                 await self._send(request.to_json())
+                if duplicate:
+                    await self._send(request.to_json())
+                if drop_after_send:
+                    self._ws.transport.abort()
+                    self.closed.set()  # offline from now on, not when the loop sees it
+                    raise ConnectionError(f"socket dropped after {action} was sent")
                 async with asyncio.timeout(self.config.call_timeout):
                     frame = await future
             finally:
@@ -248,6 +274,26 @@ class SessionBase:
         """Send a library call dataclass (nested values given camelCase)."""
         action = type(payload).__name__
         body = snake_to_camel_case(remove_nones(serialize_as_dict(payload)))
+        outbox = self.sim.outbox
+        if outbox is not None:
+            if tx_message:
+                return await outbox.submit(action, body)
+            if not self.sim.ready:
+                answer = offline_answer(action, v16=self._ocpp_version == "1.6")
+                if answer is not None:
+                    self.sim.skipped_while_offline(action)
+                    return answer
+            live = self.sim.live_session
+            session = live if self.closed.is_set() and live is not None else self
+            try:
+                # A flow that began before a reconnect goes on on the new link.
+                return await session.exchange(action, body)
+            except ConnectionError:
+                answer = offline_answer(action, v16=self._ocpp_version == "1.6")
+                if answer is None:
+                    raise
+                self.sim.skipped_while_offline(action)
+                return answer
         result = await self.exchange(action, body)
         if tx_message and self.quirks.retry_with_new_message_id:
             # Same content, new message id: the CSMS must de-duplicate.

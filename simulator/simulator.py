@@ -17,11 +17,15 @@ from .base import CALL_FAILURES
 from .composite import Electrical, Situation, effective_limit
 from .config import OcppVersion, SimulatorConfig
 from .device_model import build_device_model
+from .faults import Faults
 from .model import MIN_CURRENT, Car, EvseState, Offer, ReceivedCall
+from .outbox import Outbox
 from .profiles import ProfileStore, RateUnit
+from .resilience import Resilience
 from .settings import ConfigKeyStore
 from .v2x_handlers import V21ChargePoint, V201ChargePoint
 from .v16_handlers import V16ChargePoint
+from .waiting import Signal
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
 
     from .base import ChargerBase
+    from .session import SessionBase
 
 LOGGER = logging.getLogger(__name__)
 
@@ -42,26 +47,7 @@ _SESSIONS: dict[
 }
 
 
-class _Signal:
-    """Wake every waiter when something changed (sync notify, async wait)."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait_for[T](
-        self, probe: Callable[[], T | None], timeout: float | None
-    ) -> T:
-        async with asyncio.timeout(timeout):
-            while (result := probe()) is None:
-                await self._event.wait()
-        return result
-
-
-class ChargePointSimulator:
+class ChargePointSimulator(Resilience):
     """A simulated OCPP 1.6 / 2.0.1 / 2.1 charge point.
 
     ``start()`` raises what websockets raises when the CSMS refuses us:
@@ -98,17 +84,31 @@ class ChargePointSimulator:
         self.received_calls: list[ReceivedCall] = []
         self.negotiated_subprotocol: str | None = None
         self._consumed: set[int] = set()
-        self._calls = _Signal()
+        self._calls = Signal()
         self._registration: str | None = None
-        self._registration_signal = _Signal()
+        self._registration_signal = Signal()
         # True once the statuses after the latest boot were sent (and answered).
         self.status_announced = False
-        self._announced_signal = _Signal()
-        self._transaction_signal = _Signal()
+        self._announced_signal = Signal()
+        self._transaction_signal = Signal()
         self._raw: asyncio.Queue[str] = asyncio.Queue()
         self._session: ChargerBase | None = None
         self._ws: ClientConnection | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Transaction messages waiting for the CSMS (None: no offline queue).
+        self.outbox = Outbox(self) if config.offline_queue else None
+        # Boot reason owed at the next connect (after a power cycle or reset).
+        self._pending_boot: str | None = None
+        # EVSEs whose transaction was carried over a reboot, not yet resumed.
+        self._resume: set[int] = set()
+        self._status_skipped = False
+        self._stopping = False
+        self._redial_task: asyncio.Task[Any] | None = None
+        # Cleared while a power cycle is under way: no redial meanwhile.
+        self._powered = asyncio.Event()
+        self._powered.set()
+        # Sessions replaced by a reconnect whose flows may still finish.
+        self._retired: list[ChargerBase] = []
 
     # ------------------------------------------------------ connection
 
@@ -124,8 +124,38 @@ class ChargePointSimulator:
 
     @property
     def rebooting(self) -> bool:
-        """A reset is in progress (disconnected on purpose, reconnecting)."""
+        """A reset or redial is in progress (disconnected, reconnecting)."""
         return bool(self._tasks)
+
+    @property
+    def id(self) -> str:
+        """The charger identity."""
+        return self.config.charger_id
+
+    @property
+    def faults(self) -> Faults:
+        """Run-time fault switches."""
+        return self.config.faults
+
+    @property
+    def ready(self) -> bool:
+        """Connected and accepted: calls of our own may go out."""
+        return self.connected and self._registration == "Accepted"
+
+    @property
+    def live_session(self) -> SessionBase | None:
+        """The open session, if any."""
+        return self._session if self.connected else None
+
+    @property
+    def queued(self) -> int:
+        """Transaction messages waiting for the CSMS."""
+        return 0 if self.outbox is None else len(self.outbox)
+
+    async def wait_for_delivery(self, timeout: float | None = 10.0) -> None:
+        """Wait until the offline queue is empty (every message answered)."""
+        if self.outbox is not None:
+            await self.outbox.wait_empty(timeout)
 
     async def start(self) -> None:
         """Connect, then run the receive loop and boot sequence in the background."""
@@ -142,9 +172,13 @@ class ChargePointSimulator:
         registration = self._registration
         await self._close_session()
         await self._open(None)
+        self._resumed_without_boot(registration)
+
+    def _resumed_without_boot(self, registration: str | None) -> None:
         self.set_registration(registration)
         if registration == "Accepted" and self._session is not None:
             self._session.restart_heartbeat()
+            self.mark_announced(booted=False)
 
     async def _open(self, boot_reason: str | None) -> None:
         headers = {}
@@ -187,11 +221,17 @@ class ChargePointSimulator:
 
     async def stop(self) -> None:
         """Cancel every task and close the socket; nothing keeps running."""
+        self._stopping = True
         current = asyncio.current_task()
         tasks = [task for task in self._tasks if task is not current]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.outbox is not None:
+            await self.outbox.close()
+        for session in self._retired:
+            await session.shutdown()
+        self._retired.clear()
         await self._close_session()
 
     async def _close_session(self) -> None:
@@ -216,10 +256,11 @@ class ChargePointSimulator:
         """Stop."""
         await self.stop()
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def request_reboot(self, stop_reason: str) -> None:
         """Reset: end transactions, reconnect and boot again (from a task)."""
@@ -243,12 +284,16 @@ class ChargePointSimulator:
                     except (*CALL_FAILURES, OSError) as exc:
                         LOGGER.warning("%s: stop before reset: %s", session.id, exc)
         await self._close_session()
+        self._reboot_effects()
+        self._pending_boot = "RemoteReset"
         try:
             await self._open("RemoteReset")
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             LOGGER.error(
                 "%s: reconnect after reset failed: %s", self.config.charger_id, exc
             )
+            if self.config.auto_reconnect:
+                self._start_redial()
 
     # --------------------------------------------------- inbox (observed)
 
@@ -282,10 +327,13 @@ class ChargePointSimulator:
             lambda: self.evse(evse_id).transaction_id, timeout
         )
 
-    def mark_announced(self) -> None:
+    def mark_announced(self, *, booted: bool = True) -> None:
         """Note that every connector status after a boot has been answered."""
+        if booted:
+            self._pending_boot = None
         self.status_announced = True
         self._announced_signal.notify()
+        self._after_ready(booted=booted)
 
     async def wait_until_ready(self, timeout: float | None = 10.0) -> None:
         """Wait until Accepted and the boot-time statuses were answered."""
@@ -423,3 +471,26 @@ class ChargePointSimulator:
     async def send_meter_values(self, evse_id: int = 1) -> None:
         """Send one meter sample now."""
         await self._require().send_meter_values(self.evse(evse_id))
+
+    async def resume_transaction(self, evse_id: int = 1) -> None:
+        """Send the first message of a carried-over transaction now."""
+        await self._require().resume_transaction(self.evse(evse_id))
+
+    def add_energy(self, evse_id: int, wh: float) -> None:
+        """Let the car draw ``wh`` through the meter (deterministic, for tests).
+
+        The register only counts: tests choose exact amounts instead of
+        integrating power over wall-clock time.
+        """
+        evse = self.evse(evse_id)
+        evse.energy_wh += wh
+        if evse.car is not None:
+            evse.car.add_energy(wh)
+
+    def skip_seq_no(self, evse_id: int = 1, count: int = 1) -> None:
+        """2.x: the next TransactionEvent skips ``count`` seqNo (queue overflow)."""
+        self.evse(evse_id).seq_no += count
+
+    def restart_seq_no(self, evse_id: int = 1) -> None:
+        """2.x: the next TransactionEvent starts counting at 0 again."""
+        self.evse(evse_id).seq_no = 0

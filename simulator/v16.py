@@ -11,10 +11,11 @@ from ocpp.v16 import call
 from .base import ChargerBase
 from .meter import (
     ReadingContext,
+    Sample,
     energy_only,
+    in_unit,
     meter_value_v16,
     take_samples,
-    utc_now,
 )
 from .model import Car, ChargingState, EvseState, EvseStatus
 
@@ -50,7 +51,7 @@ class V16Flows(ChargerBase):
                 connector_id=connector_id,
                 error_code="NoError",
                 status=status,
-                timestamp=utc_now(),
+                timestamp=self.timestamp(),
             )
         )
 
@@ -112,7 +113,7 @@ class V16Flows(ChargerBase):
                 connector_id=evse.evse_id,
                 id_tag=id_tag,
                 meter_start=round(evse.energy_wh),
-                timestamp=utc_now(),
+                timestamp=self.timestamp(),
             ),
             tx_message=True,
         )
@@ -144,12 +145,12 @@ class V16Flows(ChargerBase):
         await self.send_payload(
             call.StopTransaction(
                 meter_stop=round(evse.energy_wh),
-                timestamp=utc_now(),
+                timestamp=self.timestamp(),
                 transaction_id=tx_id,
                 reason=reason,
                 id_tag=id_tag,
                 transaction_data=[
-                    meter_value_v16(energy_only(evse), ReadingContext.END)
+                    self._meter_value(energy_only(evse), ReadingContext.END)
                 ],
             ),
             tx_message=True,
@@ -194,10 +195,20 @@ class V16Flows(ChargerBase):
             call.MeterValues(
                 connector_id=evse.evse_id,
                 transaction_id=None if tx_id is None else int(tx_id),
-                meter_value=[meter_value_v16(samples, context)],
+                meter_value=[self._meter_value(samples, context)],
             ),
             tx_message=tx_id is not None,
         )
+
+    def _meter_value(
+        self, samples: list[Sample], context: ReadingContext
+    ) -> dict[str, Any]:
+        unit = self.sim.faults.energy_unit
+        return meter_value_v16(in_unit(samples, unit), context, self.timestamp())
+
+    async def resume_transaction(self, evse: EvseState) -> None:
+        """1.6 has no resumption: the charger simply goes on sampling."""
+        await self.send_meter_values(evse)
 
     async def send_periodic(self, evse: EvseState) -> None:
         """Periodic sample; a charging state change is announced first."""

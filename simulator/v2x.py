@@ -14,10 +14,11 @@ import uuid
 from .base import ChargerBase
 from .meter import (
     ReadingContext,
+    Sample,
     energy_only,
+    in_unit,
     meter_value_v2x,
     take_samples,
-    utc_now,
 )
 from .model import Car, ChargingState, EvseState, EvseStatus
 
@@ -73,7 +74,7 @@ class V2xFlows(ChargerBase):
         """StatusNotification of the EVSE's connector."""
         await self.send_payload(
             self._call.StatusNotification(
-                timestamp=utc_now(),
+                timestamp=self.timestamp(),
                 connector_status=connector_status(evse.status),
                 evse_id=evse.evse_id,
                 connector_id=evse.connector_id,
@@ -134,6 +135,7 @@ class V2xFlows(ChargerBase):
     # ------------------------------------------------------ transactions
 
     def _begin(self, evse: EvseState) -> None:
+        evse.omit_evse_field = False
         evse.transaction_id = str(uuid.uuid4())
         self.sim.transaction_changed()
         evse.seq_no = 0
@@ -258,18 +260,21 @@ class V2xFlows(ChargerBase):
                 if context in (ReadingContext.BEGIN, ReadingContext.END)
                 else take_samples(evse, self.config.phases)
             )
-            meter = [meter_value_v2x(samples, context)]
+            meter = [self._meter_value(samples, context)]
         seq_no = evse.seq_no
         evse.seq_no += 1
         return self._call.TransactionEvent(
             event_type=event_type,
-            timestamp=utc_now(),
+            timestamp=self.timestamp(),
             trigger_reason=trigger,
             seq_no=seq_no,
             transaction_info=info,
             meter_value=meter,
             offline=False,
-            evse={"id": evse.evse_id, "connectorId": evse.connector_id},
+            # Many chargers name the EVSE only until a reboot.
+            evse=None
+            if evse.omit_evse_field
+            else {"id": evse.evse_id, "connectorId": evse.connector_id},
             id_token=(
                 {"idToken": evse.id_tag, "type": "ISO14443"}
                 if id_token and evse.id_tag
@@ -290,10 +295,22 @@ class V2xFlows(ChargerBase):
         samples = take_samples(evse, self.config.phases)
         await self.send_payload(
             self._call.MeterValues(
-                evse_id=evse.evse_id, meter_value=[meter_value_v2x(samples, context)]
+                evse_id=evse.evse_id, meter_value=[self._meter_value(samples, context)]
             ),
             tx_message=evse.in_transaction,
         )
+
+    def _meter_value(
+        self, samples: list[Sample], context: ReadingContext
+    ) -> dict[str, Any]:
+        unit = self.sim.faults.energy_unit
+        return meter_value_v2x(in_unit(samples, unit), context, self.timestamp())
+
+    async def resume_transaction(self, evse: EvseState) -> None:
+        """2.1 announces the resumption (TxResumed); 2.0.1 just samples on."""
+        self.refresh(evse)
+        trigger = "TxResumed" if self._ocpp_version == "2.1" else "MeterValuePeriodic"
+        await self.transaction_event(evse, "Updated", trigger, ReadingContext.PERIODIC)
 
     async def send_periodic(self, evse: EvseState) -> None:
         """Periodic sample, or ChargingStateChanged if the car changed its mind."""

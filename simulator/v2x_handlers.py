@@ -16,7 +16,7 @@ from ocpp.v201 import ChargePoint as LibraryChargePoint201
 from ocpp.v201.enums import Action as Action201
 
 from .device_model import report_entry, report_variables
-from .meter import ReadingContext, utc_now
+from .meter import ReadingContext
 from .session import after, on
 from .v2x import V2xFlows
 from .v2x_remote import V2xRemote
@@ -151,7 +151,7 @@ class V2xHandlers(V2xRemote, V2xFlows):
         parts = [
             variables[i : i + per_part] for i in range(0, len(variables), per_part)
         ]
-        generated_at = utc_now()
+        generated_at = self.timestamp()
         for seq_no, part in enumerate(parts):
             await self.send_payload(
                 self._call.NotifyReport(

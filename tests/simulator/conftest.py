@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +20,7 @@ from ocpp.v16 import ChargePoint as Cp16, call_result as result16
 from ocpp.v21 import ChargePoint as Cp21
 from ocpp.v201 import ChargePoint as Cp201
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from simulator import ChargePointSimulator, SimulatorConfig
@@ -209,22 +209,59 @@ class Harness:
         return SimulatorConfig(url=self.url, call_timeout=5.0, **kwargs)
 
 
-@pytest.fixture
-async def csms() -> AsyncIterator[Harness]:
-    rec, beh, connections = Recorder(), Behaviour(), asyncio.Queue[Any]()
-
+def _handler(harness: Harness) -> Callable[[ServerConnection], Awaitable[None]]:
     async def handler(ws: ServerConnection) -> None:
         path = ws.request.path if ws.request else "/"
-        central = _CLASSES[str(ws.subprotocol)](path.strip("/"), ws, rec, beh)
-        connections.put_nowait(central)
+        central = _CLASSES[str(ws.subprotocol)](
+            path.strip("/"), ws, harness.rec, harness.beh
+        )
+        harness.connections.put_nowait(central)
         with contextlib.suppress(ConnectionClosed):
             await central.start()
 
+    return handler
+
+
+@pytest.fixture
+async def csms() -> AsyncIterator[Harness]:
+    harness = Harness("", Recorder(), Behaviour(), asyncio.Queue())
     async with serve(
-        handler, "127.0.0.1", 0, subprotocols=list(_CLASSES)[::-1]
+        _handler(harness), "127.0.0.1", 0, subprotocols=list(_CLASSES)[::-1]
     ) as server:
         port = server.sockets[0].getsockname()[1]
-        yield Harness(f"ws://127.0.0.1:{port}", rec, beh, connections)
+        harness.url = f"ws://127.0.0.1:{port}"
+        yield harness
+
+
+class FlakyCsms(Harness):
+    """A CSMS that can go away and come back on the same port."""
+
+    def __init__(self) -> None:
+        super().__init__("", Recorder(), Behaviour(), asyncio.Queue())
+        self._server: Server | None = None
+        self._port = 0
+
+    async def up(self) -> None:
+        self._server = await serve(
+            _handler(self), "127.0.0.1", self._port, subprotocols=list(_CLASSES)[::-1]
+        )
+        self._port = self._server.sockets[0].getsockname()[1]
+        self.url = f"ws://127.0.0.1:{self._port}"
+
+    async def down(self) -> None:
+        """Stop listening and close every connection (going away)."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+
+@pytest.fixture
+async def flaky_csms() -> AsyncIterator[FlakyCsms]:
+    server = FlakyCsms()
+    await server.up()
+    yield server
+    await server.down()
 
 
 @pytest.fixture
