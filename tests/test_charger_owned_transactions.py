@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import DATA_CUSTOM_COMPONENTS
 from homeassistant.util import dt as dt_util
@@ -30,6 +29,7 @@ from custom_components.ocpp_csms.csms.tracker import (
     REASON_NEW_TRANSACTION,
 )
 from simulator import ChargePointSimulator
+from simulator.device_model import TX_RESUMPTION_TIMEOUT_S
 
 from .conftest import SimulatorFactory
 from .helpers import Clock, accepted_charger, meter_v16, state
@@ -91,8 +91,10 @@ async def second_life(
 ) -> AsyncIterator[Any]:
     """Return a function that restarts Home Assistant: stop it, start anew.
 
-    The first core stops as HA does (its Store and restore state are
-    written); the second core reads them from the same storage.
+    The first core stops as HA does (the config entries, our Store and the
+    restore state are written); the second core loads the config entries
+    from that storage and sets the hub up from them. (The test harness does
+    not reload the entity and device registries: they are built anew.)
     """
     started: list[Any] = []
 
@@ -102,10 +104,11 @@ async def second_life(
         started.append(context)
         new = await context.__aenter__()
         new.data.pop(DATA_CUSTOM_COMPONENTS)
-        # The stored entry, as the new core loaded it from the config store.
-        new.config_entries._entries[loaded_hub.entry_id] = loaded_hub
-        loaded_hub._async_set_state(new, ConfigEntryState.NOT_LOADED, None)
-        assert await new.config_entries.async_setup(loaded_hub.entry_id)
+        await new.config_entries.async_initialize()
+        entry = new.config_entries.async_get_entry(loaded_hub.entry_id)
+        assert entry is not None
+        assert entry.subentries  # the accepted charger came back with it
+        assert await new.config_entries.async_setup(entry.entry_id)
         await new.async_block_till_done()
         return new
 
@@ -290,7 +293,8 @@ async def test_new_transaction_after_reboot_closes_the_interrupted_one(
         "MeterValues", meter_v16(1, clock.advance(minutes=5), 700, transaction_id=first)
     )
     await _reboot_v16(hass, sim)
-    second = await _start_v16(sim, clock.advance(minutes=1), 700)
+    clock.advance(minutes=1)
+    second = await _start_v16(sim, clock, 700)
     await hass.async_block_till_done()
     (event,) = ended
     assert event.data["transaction_id"] == str(first)
@@ -322,3 +326,26 @@ async def test_v201_queued_events_of_ended_transaction_keep_its_evse(
     assert _session_energy(hass) == 400
     # Its status is not brought back to life by the late event.
     assert state(hass, "sensor", "CP_1_1_transaction_id") == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("version", "window"),
+    [("2.0.1", DEFAULT_RESUMPTION_WINDOW_S), ("2.1", float(TX_RESUMPTION_TIMEOUT_S))],
+)
+async def test_resumption_window_follows_the_chargers_tx_resumption_timeout(
+    hass: HomeAssistant,
+    loaded_hub: MockConfigEntry,
+    start_simulator: SimulatorFactory,
+    version: str,
+    window: float,
+) -> None:
+    """2.1 stations say how long they try to resume (TxCtrlr); we wait that long."""
+    sim = await accepted_charger(hass, start_simulator, version=version)
+    await sim.wait_for_call("GetVariables")  # smart-charging settings
+    if version == "2.1":
+        call = await sim.wait_for_call("GetVariables")
+        assert call.payload["getVariableData"][0]["component"]["name"] == "TxCtrlr"
+    # A round trip after the answer: the core has taken it in by then.
+    await sim.heartbeat()
+    tracker = loaded_hub.runtime_data.central.tracker("CP_1")
+    assert tracker.resumption_window_s == window
