@@ -102,3 +102,19 @@ async def reload_hub(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     await hass.async_block_till_done()
     assert await hass.config_entries.async_setup(hub.entry_id)
     await hass.async_block_till_done()
+
+
+async def start_v16(
+    sim: ChargePointSimulator, clock: Clock, meter_start: float, tag: str = "TAG1"
+) -> int:
+    """Send a 1.6 StartTransaction on connector 1; return the transaction id."""
+    result = await sim.call(
+        "StartTransaction",
+        {
+            "connectorId": 1,
+            "idTag": tag,
+            "meterStart": meter_start,
+            "timestamp": clock.iso(),
+        },
+    )
+    return int(result["transactionId"])

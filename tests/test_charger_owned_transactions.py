@@ -32,7 +32,7 @@ from simulator import ChargePointSimulator
 from simulator.device_model import TX_RESUMPTION_TIMEOUT_S
 
 from .conftest import SimulatorFactory
-from .helpers import Clock, accepted_charger, meter_v16, state
+from .helpers import Clock, accepted_charger, meter_v16, start_v16, state
 
 BOOT_V16 = {"chargePointVendor": "OcppCsmsSim", "chargePointModel": "SimCharger"}
 BOOT_V201 = {
@@ -163,15 +163,6 @@ async def test_ha_restart_and_charger_boot_keep_the_session(
     assert event.data["transaction_id"] == "TX-1"
 
 
-async def _start_v16(sim: ChargePointSimulator, clock: Clock, wh: float) -> int:
-    result = await sim.call(
-        "StartTransaction",
-        {"connectorId": 1, "idTag": "TAG1", "meterStart": wh, "timestamp": clock.iso()},
-    )
-    transaction_id: int = result["transactionId"]
-    return transaction_id
-
-
 async def _reboot_v16(hass: HomeAssistant, sim: ChargePointSimulator) -> None:
     assert (await sim.call("BootNotification", BOOT_V16))["status"] == "Accepted"
     await hass.async_block_till_done()
@@ -184,19 +175,27 @@ async def _status_v16(sim: ChargePointSimulator, status: str) -> None:
     )
 
 
-async def test_queued_stop_after_reboot_ends_the_session_once(
-    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
-) -> None:
-    """1.6: the queue after the boot carries the meter and the true end."""
-    ended = async_capture_events(hass, "ocpp_csms_session_ended")
+async def _rebooted_after_900_wh(
+    hass: HomeAssistant, start_simulator: SimulatorFactory
+) -> tuple[ChargePointSimulator, Clock, int]:
+    """Start a 1.6 session, meter 900 Wh, then the charger boots again."""
     sim = await accepted_charger(hass, start_simulator)
     clock = Clock()
-    transaction = await _start_v16(sim, clock, 0)
+    transaction = await start_v16(sim, clock, 0)
     await sim.call(
         "MeterValues",
         meter_v16(1, clock.advance(minutes=5), 900, transaction_id=transaction),
     )
     await _reboot_v16(hass, sim)
+    return sim, clock, transaction
+
+
+async def test_queued_stop_after_reboot_ends_the_session_once(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """1.6: the queue after the boot carries the meter and the true end."""
+    ended = async_capture_events(hass, "ocpp_csms_session_ended")
+    sim, clock, transaction = await _rebooted_after_900_wh(hass, start_simulator)
     assert ended == []
     assert state(hass, "sensor", "CP_1_1_transaction_id") == str(transaction)
     await sim.call(
@@ -225,14 +224,7 @@ async def test_idle_after_reboot_closes_the_session_and_a_late_stop_corrects_it(
 ) -> None:
     """No cable past the resumption window: we close it; its late end still counts."""
     ended = async_capture_events(hass, "ocpp_csms_session_ended")
-    sim = await accepted_charger(hass, start_simulator)
-    clock = Clock()
-    transaction = await _start_v16(sim, clock, 0)
-    await sim.call(
-        "MeterValues",
-        meter_v16(1, clock.advance(minutes=5), 900, transaction_id=transaction),
-    )
-    await _reboot_v16(hass, sim)
+    sim, clock, transaction = await _rebooted_after_900_wh(hass, start_simulator)
     tracker = loaded_hub.runtime_data.central.tracker("CP_1")
     assert tracker.resumption_deadline(1) is None
     before = dt_util.utcnow()
@@ -270,7 +262,7 @@ async def test_cable_back_in_stops_the_resumption_clock(
     ended = async_capture_events(hass, "ocpp_csms_session_ended")
     sim = await accepted_charger(hass, start_simulator)
     clock = Clock()
-    await _start_v16(sim, clock, 0)
+    await start_v16(sim, clock, 0)
     await _reboot_v16(hass, sim)
     await _status_v16(sim, "Available")
     await _status_v16(sim, "SuspendedEV")
@@ -288,13 +280,13 @@ async def test_new_transaction_after_reboot_closes_the_interrupted_one(
     ended = async_capture_events(hass, "ocpp_csms_session_ended")
     sim = await accepted_charger(hass, start_simulator)
     clock = Clock()
-    first = await _start_v16(sim, clock, 0)
+    first = await start_v16(sim, clock, 0)
     await sim.call(
         "MeterValues", meter_v16(1, clock.advance(minutes=5), 700, transaction_id=first)
     )
     await _reboot_v16(hass, sim)
     clock.advance(minutes=1)
-    second = await _start_v16(sim, clock, 700)
+    second = await start_v16(sim, clock, 700)
     await hass.async_block_till_done()
     (event,) = ended
     assert event.data["transaction_id"] == str(first)

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from .conftest import SimulatorFactory
-from .helpers import Clock, accepted_charger, meter_v16, reload_hub, state
+from .helpers import Clock, accepted_charger, meter_v16, reload_hub, start_v16, state
 
 
 def energy(hass: HomeAssistant, charger: str = "CP_1", evse: int = 1) -> float:
@@ -96,19 +96,6 @@ async def test_kwh_and_wh_mixed_and_spikes_ignored(
     assert energy(hass) == 13_600
 
 
-async def _start(sim: Any, clock: Clock, meter_start: int, tag: str = "TAG1") -> int:
-    result = await sim.call(
-        "StartTransaction",
-        {
-            "connectorId": 1,
-            "idTag": tag,
-            "meterStart": meter_start,
-            "timestamp": clock.iso(),
-        },
-    )
-    return int(result["transactionId"])
-
-
 async def test_session_energy_resets_each_session(
     hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
 ) -> None:
@@ -116,7 +103,7 @@ async def test_session_energy_resets_each_session(
     ended = async_capture_events(hass, "ocpp_csms_session_ended")
     sim = await accepted_charger(hass, start_simulator)
     clock = Clock()
-    first = await _start(sim, clock, 1_000)
+    first = await start_v16(sim, clock, 1_000)
     await sim.call(
         "MeterValues",
         meter_v16(1, clock.advance(minutes=30), 4_000, transaction_id=first),
@@ -136,7 +123,7 @@ async def test_session_energy_resets_each_session(
     assert ended[-1].data["duration_s"] == 40 * 60
 
     clock.advance(hours=2)
-    second = await _start(sim, clock, 5_000)
+    second = await start_v16(sim, clock, 5_000)
     assert second != first
     assert session_energy(hass) == 0
     await sim.call(
@@ -157,7 +144,7 @@ async def test_ha_restart_mid_transaction_loses_and_doubles_nothing(
     ended = async_capture_events(hass, "ocpp_csms_session_ended")
     sim = await accepted_charger(hass, start_simulator)
     clock = Clock()
-    transaction = await _start(sim, clock, 20_000)
+    transaction = await start_v16(sim, clock, 20_000)
     await sim.call(
         "MeterValues",
         meter_v16(1, clock.advance(minutes=20), 22_000, transaction_id=transaction),
@@ -191,34 +178,3 @@ async def test_ha_restart_mid_transaction_loses_and_doubles_nothing(
     (event,) = ended
     assert event.data["energy_kwh"] == 3.5
     assert event.data["transaction_id"] == str(transaction)
-
-
-async def test_charger_reboot_closes_previous_transaction(
-    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
-) -> None:
-    """After a power loss the open transaction ends with reason PowerLoss."""
-    ended = async_capture_events(hass, "ocpp_csms_session_ended")
-    sim = await accepted_charger(hass, start_simulator)
-    clock = Clock()
-    transaction = await _start(sim, clock, 0)
-    await sim.call(
-        "MeterValues",
-        meter_v16(1, clock.advance(minutes=5), 900, transaction_id=transaction),
-    )
-    await sim.call(
-        "BootNotification",
-        {"chargePointVendor": "OcppCsmsSim", "chargePointModel": "SimCharger"},
-    )
-    await hass.async_block_till_done()
-    (event,) = ended
-    assert event.data["stop_reason"] == "PowerLoss"
-    assert event.data["energy_kwh"] == 0.9
-    assert state(hass, "sensor", "CP_1_1_transaction_id") == "unknown"
-    # Its queued StopTransaction arrives later: acknowledged, counted once.
-    result = await sim.call(
-        "StopTransaction",
-        {"transactionId": transaction, "meterStop": 950, "timestamp": clock.iso()},
-    )
-    assert result == {}
-    await hass.async_block_till_done()
-    assert len(ended) == 1
