@@ -102,9 +102,7 @@ async def test_reconnect_without_boot_checks_and_resends_only_if_lost(
     await sim.heartbeat()
     await sim.wait_for_call("GetCompositeSchedule")
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert [call.action for call in sim.received_calls].count(
-        "SetChargingProfile"
-    ) == 1
+    assert [call.action for call in sim.received_calls].count("SetChargingProfile") == 1
 
     # Lost meanwhile (someone cleared it): sent again.
     sim.profiles.installed = []

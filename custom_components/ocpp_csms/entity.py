@@ -106,6 +106,18 @@ class ChargerEntity(Entity):
         except CallFailedError as err:
             raise command_error(self.charger_id, err) from err
 
+    async def _set_available(self, evse_id: int, *, operative: bool) -> None:
+        """Switch an EVSE (0: the station) on or off; remembered across boots."""
+        await self._send(
+            lambda commands: commands.set_availability(evse_id, operative=operative)
+        )
+        inoperative = self.central.tracker(self.charger_id).inoperative
+        if operative:
+            inoperative.discard(evse_id)
+        else:
+            inoperative.add(evse_id)
+        self._entry.runtime_data.store.schedule_save()
+
     def _update_signals(self) -> list[str]:
         """Return the dispatcher signals that mean "write your state"."""
         entry_id = self._entry.entry_id

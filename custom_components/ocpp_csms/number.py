@@ -111,6 +111,13 @@ class MaxCurrentNumber(EvseEntity, RestoreNumber):
 
     _attr_native_value: float | None = None
 
+    @property
+    def native_value(self) -> float | None:
+        """Return the limit, unknown while a rebooted charger refuses it back."""
+        if (self.charger_id, self.evse_id) in self._entry.runtime_data.limits_lost:
+            return None
+        return self._attr_native_value
+
     async def async_added_to_hass(self) -> None:
         """Restore the last limit we set."""
         await super().async_added_to_hass()

@@ -55,6 +55,8 @@ class OcppCsmsRuntime:
     limiters: dict[str, ChargerLimiter] = field(default_factory=dict)
     # The user's maximum current per (charger, EVSE); balancing stays below.
     user_limits: dict[tuple[str, int], float] = field(default_factory=dict)
+    # User limits a rebooted charger lost and refused to take back.
+    limits_lost: set[tuple[str, int]] = field(default_factory=set)
     limit_failures: FailureStreak = field(
         default_factory=lambda: FailureStreak(
             "limit_not_applied",

@@ -234,6 +234,9 @@ class SmartCharging:
         for key, state in self.evses.items():
             if key[0] == charger_id and state.settings.mode is not ChargingMode.FAST:
                 state.sent_steps = None
+                # A rebooted charger lost the override too: the next surplus
+                # tick sends it again.
+                state.override_until = None
                 self.schedule(key)
 
     @callback

@@ -96,15 +96,11 @@ class EvseAvailableSwitch(EvseEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Make the EVSE operative."""
-        await self._send(
-            lambda commands: commands.set_availability(self.evse_id, operative=True)
-        )
+        await self._set_available(self.evse_id, operative=True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Make the EVSE inoperative."""
-        await self._send(
-            lambda commands: commands.set_availability(self.evse_id, operative=False)
-        )
+        await self._set_available(self.evse_id, operative=False)
 
 
 class StationAvailableSwitch(ChargerEntity, SwitchEntity):
@@ -117,11 +113,11 @@ class StationAvailableSwitch(ChargerEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Make the charger operative."""
-        await self._send(lambda commands: commands.set_availability(0, operative=True))
+        await self._set_available(0, operative=True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Make the charger inoperative."""
-        await self._send(lambda commands: commands.set_availability(0, operative=False))
+        await self._set_available(0, operative=False)
 
 
 def _charger_entities(

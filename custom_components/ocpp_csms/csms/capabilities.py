@@ -130,3 +130,26 @@ async def read_capabilities(session: Session) -> SmartChargingCapabilities:
             err,
         )
         return SmartChargingCapabilities()
+
+
+async def read_resumption_timeout(session: Session) -> int | None:
+    """Return a 2.1 charger's TxResumptionTimeout in seconds, when it says."""
+    try:
+        result = await session.call(
+            "GetVariables",
+            {
+                "getVariableData": [
+                    {
+                        "component": {"name": "TxCtrlr"},
+                        "variable": {"name": "TxResumptionTimeout"},
+                    }
+                ]
+            },
+        )
+    except CallFailedError as err:
+        _LOGGER.debug("%s: no TxResumptionTimeout (%s)", session.charger_id, err)
+        return None
+    for item in result.get("getVariableResult", []):
+        if item.get("attributeStatus") == "Accepted":
+            return _int(item.get("attributeValue"))
+    return None

@@ -34,11 +34,20 @@ def _phase(value: str | None) -> str | None:
     return value.split("-", 1)[0] if value.endswith("-N") else value
 
 
+# The units a measurand can honestly be in (None: the spec's default unit).
+_ENERGY_UNITS = frozenset({None, "Wh", "kWh"})
+
+
 def _sample(
     raw: dict[str, Any], value: float, unit: str | None, at: datetime | None
 ) -> MeterSample | None:
     measurand = _KEPT.get(raw.get("measurand", _DEFAULT_MEASURAND))
     if measurand is None:
+        return None
+    if measurand is Measurand.ENERGY_IMPORT and unit not in _ENERGY_UNITS:
+        # Some chargers (Alfen) omit the measurand of a current in A: the
+        # default "energy register" would turn 16 A into 16 Wh.
+        _LOGGER.debug("Skipping an energy register in %s: %s", unit, raw)
         return None
     if unit is not None:
         value *= _SCALE.get(unit, 1.0)

@@ -140,6 +140,9 @@ class ChargerTracker:
         self.next_transaction_number = 1
         self.resumption_window_s = DEFAULT_RESUMPTION_WINDOW_S
         self._idle_timers: dict[int, asyncio.TimerHandle] = {}
+        # EVSEs (0 = station) the user made inoperative: many chargers forget
+        # it when they reboot, so it is sent again after each boot.
+        self.inoperative: set[int] = set()
 
     # ----------------------------------------------------------- status
 
@@ -274,6 +277,15 @@ class ChargerTracker:
                 return evse.transaction
         return None
 
+    def only_open_transaction(self) -> Transaction | None:
+        """Return the charger's open transaction when it has exactly one."""
+        running = [
+            evse.transaction
+            for evse in self.state.evses.values()
+            if evse.transaction is not None
+        ]
+        return running[0] if len(running) == 1 else None
+
     def is_ended(self, transaction_id: str) -> bool:
         """Return True for a transaction that ended recently."""
         return self._ended.get(transaction_id) is not None
@@ -407,8 +419,8 @@ class ChargerTracker:
         """
         for evse in self.state.evses.values():
             if evse.transaction is not None and not evse.transaction.interrupted:
+                # Its idle clock starts with a status reported after the boot.
                 evse.transaction.interrupted = True
-                self._watch_idle(evse)
                 self._listener.evse_changed(self.charger_id, evse.evse_id)
 
     # ---------------------------------------------- resumption window
@@ -508,11 +520,13 @@ class ChargerTracker:
             "next_transaction_number": self.next_transaction_number,
             "message_keys": self._message_keys.items(),
             "ended": self._ended.items(),
+            "inoperative": sorted(self.inoperative),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         """Load a ``snapshot``."""
         self.next_transaction_number = int(data.get("next_transaction_number", 1))
+        self.inoperative = {int(evse_id) for evse_id in data.get("inoperative", [])}
         self._message_keys = _Recent(
             (str(key), str(value)) for key, value in data.get("message_keys", [])
         )
