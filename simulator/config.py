@@ -135,6 +135,11 @@ class SimulatorConfig:
     # are queued and delivered in order once the CSMS accepts us again; the
     # charger authorizes locally and skips status messages meanwhile.
     offline_queue: bool = False
+    # Queued transaction messages: seconds between retries on a live link
+    # (no answer or CALLERROR) and CALLERRORs before giving one up (1.6
+    # TransactionMessageRetryInterval / TransactionMessageAttempts).
+    tx_retry_interval: float = 5.0
+    tx_message_attempts: int = 3
     # Run-time fault switches (clock skew, units, lost answers...).
     faults: Faults = field(default_factory=Faults)
 

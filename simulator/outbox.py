@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from .simulator import ChargePointSimulator
 
 LOGGER = logging.getLogger(__name__)
-# The connection failed under the message: it stays queued.
-_LINK_FAILURES = (ConnectionError, TimeoutError)
 
 
 @dataclass(kw_only=True)
@@ -36,6 +34,8 @@ class Queued:
     # 1.6 StartTransaction not answered yet: the local (negative) id that
     # the messages of its transaction carry until the CSMS assigns one.
     local_id: int | None = None
+    # CALLERRORs received for it so far.
+    attempts: int = 0
 
     @property
     def waits_for_start(self) -> bool:
@@ -73,6 +73,8 @@ class Outbox:
         self._resolved: dict[int, int] = {}
         self._drain: asyncio.Task[None] | None = None
         self._changed = Signal()
+        # Messages the CSMS kept refusing (CALLERROR) until the charger gave up.
+        self.dropped: list[Queued] = []
 
     def __len__(self) -> int:
         """Messages still waiting for an answer."""
@@ -99,9 +101,15 @@ class Outbox:
                 return self._enqueue(item, offline=True)
             try:
                 return await self._deliver(item)
-            except _LINK_FAILURES as exc:
+            except (ConnectionError, TimeoutError) as exc:
                 LOGGER.info("%s: %s queued: %s", self._sim.id, action, exc)
-                return self._enqueue(item, offline=False)
+            except (OcppCallError, InvalidResponseError) as exc:
+                # Transaction messages are retried (1.6 TransactionMessageAttempts).
+                item.attempts = 1
+                LOGGER.info("%s: %s refused, will retry: %s", self._sim.id, action, exc)
+            answer = self._enqueue(item, offline=False)
+        self.kick()  # on a live link the queue retries after the interval
+        return answer
 
     def _enqueue(self, item: Queued, *, offline: bool) -> dict[str, Any]:
         if offline and item.action == "TransactionEvent":
@@ -133,28 +141,48 @@ class Outbox:
         await self._changed.wait_for(lambda: True if not self._items else None, timeout)
 
     async def _deliver_queue(self) -> None:
-        faults = self._sim.faults
-        newest_first = faults.out_of_order and len(self._items) > 1
-        if newest_first:
-            faults.out_of_order = False
+        newest_first: bool | None = None
         while True:
             async with self._lock:
                 if not self._items or not self._sim.ready:
                     return
+                if newest_first is None:
+                    # Decided when the first message of this run goes out.
+                    faults = self._sim.faults
+                    newest_first = faults.out_of_order and len(self._items) > 1
+                    if newest_first:
+                        faults.out_of_order = False
                 item = self._pick(newest_first=newest_first)
                 try:
-                    answer: dict[str, Any] | None = await self._deliver(item)
-                except _LINK_FAILURES as exc:
+                    answer = await self._deliver(item)
+                except ConnectionError as exc:
                     LOGGER.info("%s: delivery paused: %s", self._sim.id, exc)
-                    return
+                    return  # the next connection kicks us again
+                except TimeoutError:
+                    answer = None  # no answer on a live link: try again later
                 except (OcppCallError, InvalidResponseError) as exc:
-                    # Refused for good: a charger gives up on such a message.
-                    LOGGER.warning("%s: %s dropped: %s", self._sim.id, item.action, exc)
                     answer = None
-                self._items.remove(item)
-                if answer is not None and item.local_id is not None:
-                    self._resolve(item.local_id, int(answer["transactionId"]))
-                self._changed.notify()
+                    self._refused(item, exc)
+                if answer is not None:
+                    self._done(item, answer)
+                retry = answer is None and item in self._items
+            if retry:
+                await asyncio.sleep(self._sim.config.tx_retry_interval)
+
+    def _refused(self, item: Queued, exc: Exception) -> None:
+        """Count a CALLERROR; give up after TransactionMessageAttempts."""
+        item.attempts += 1
+        if item.attempts >= self._sim.config.tx_message_attempts:
+            LOGGER.warning("%s: %s dropped: %s", self._sim.id, item.action, exc)
+            self._items.remove(item)
+            self.dropped.append(item)
+            self._changed.notify()
+
+    def _done(self, item: Queued, answer: dict[str, Any]) -> None:
+        self._items.remove(item)
+        if item.local_id is not None:
+            self._resolve(item.local_id, int(answer["transactionId"]))
+        self._changed.notify()
 
     def _pick(self, *, newest_first: bool) -> Queued:
         if newest_first:
@@ -162,6 +190,12 @@ class Outbox:
                 if not item.waits_for_start:
                     return item
         return self._items[0]
+
+    def resolved_id(self, tx_id: int | str) -> int | str:
+        """Return the CSMS id of a transaction started offline (else ``tx_id``)."""
+        if isinstance(tx_id, int):
+            return self._resolved.get(tx_id, tx_id)
+        return tx_id
 
     def _resolve(self, local_id: int, tx_id: int) -> None:
         """Use the id the CSMS gave an offline 1.6 transaction from now on."""
