@@ -39,6 +39,7 @@ TRANSPORT_DEFAULTS = {
     CONF_MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
     "fuse_limit": 0,
     "fallback_limit": 6,
+    "strict_validation": False,
 }
 
 

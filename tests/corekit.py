@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from custom_components.ocpp_csms.csms.central import CentralSystem
 from custom_components.ocpp_csms.csms.const import OcppVersion
 from custom_components.ocpp_csms.csms.model import BootInfo, RegistrationStatus
 from custom_components.ocpp_csms.csms.server import CsmsServer
+from custom_components.ocpp_csms.csms.tolerance import Deviation
 from custom_components.ocpp_csms.csms.tracker import ChargerEvent
 
 
@@ -47,6 +49,14 @@ class RecordingListener:
 
     def charger_authenticated(self, charger_id: str, password: str | None) -> None:
         self.events.append(("authenticated", charger_id))
+
+    def charger_resumed(self, charger_id: str) -> None:
+        self.events.append(("resumed", charger_id))
+
+    def charger_deviated(
+        self, charger_id: str, action: str, deviations: Sequence[Deviation]
+    ) -> None:
+        self.events.append(("deviated", (charger_id, action, tuple(deviations))))
 
     def of(self, kind: str) -> list[Any]:
         return [value for name, value in self.events if name == kind]

@@ -31,6 +31,7 @@ from .const import (
     CONF_PING_INTERVAL,
     CONF_REJECTED_CHARGERS,
     CONF_SECURITY_PROFILE,
+    CONF_STRICT_VALIDATION,
     DEFAULT_FALLBACK_LIMIT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_MAX_CONNECTIONS,
@@ -109,6 +110,7 @@ def _central_config(entry: OcppCsmsConfigEntry) -> CentralConfig:
         == AUTH_ACCEPT_ALL,
         allowed_tags=frozenset(options.get(CONF_ALLOWED_TAGS, [])),
         rejected=frozenset(options.get(CONF_REJECTED_CHARGERS, [])),
+        strict_validation=options.get(CONF_STRICT_VALIDATION, False),
     )
 
 

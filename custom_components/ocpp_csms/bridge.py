@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import logging
 from types import MappingProxyType
 from typing import Any
@@ -46,6 +47,7 @@ from .const import (
 from .csms.const import OcppVersion
 from .csms.model import BootInfo, RegistrationStatus
 from .csms.security import new_password
+from .csms.tolerance import Deviation
 from .csms.tracker import (
     ChargerEvent,
     SecurityEvent,
@@ -53,6 +55,7 @@ from .csms.tracker import (
     SessionStarted,
     TagPresented,
 )
+from .deviation_issues import DeviationIssues
 from .repairs import FailureStreak
 from .runtime import (
     OcppCsmsRuntime,
@@ -84,6 +87,7 @@ class HubBridge:
             ir.IssueSeverity.WARNING,
             f"auth_failed_{entry.entry_id}_",
         )
+        self._deviation_issues = DeviationIssues(hass, entry.entry_id)
 
     @callback
     def charger_auth_failed(self, charger_id: str, reason: str) -> None:
@@ -91,6 +95,13 @@ class HubBridge:
         self._auth_failures.failed(
             self._hass, charger_id, {"charger_id": charger_id, "reason": reason}
         )
+
+    @callback
+    def charger_deviated(
+        self, charger_id: str, action: str, deviations: Sequence[Deviation]
+    ) -> None:
+        """Count a frame that broke the schema; raise an issue if it is a habit."""
+        self._deviation_issues.seen(charger_id, action, deviations)
 
     @callback
     def charger_authenticated(self, charger_id: str, password: str | None) -> None:

@@ -64,6 +64,7 @@ from .const import (
     CONF_REMOTE_ID_TAG,
     CONF_SECURITY_PROFILE,
     CONF_SMART_CHARGING,
+    CONF_STRICT_VALIDATION,
     CONF_VENDOR,
     DEFAULT_FALLBACK_LIMIT,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -380,6 +381,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 vol.Optional(CONF_REJECTED_CHARGERS): TextSelector(
                     TextSelectorConfig(multiple=True)
                 ),
+                vol.Required(CONF_STRICT_VALIDATION): cv.boolean,
                 vol.Required(CONF_PING_INTERVAL): vol.All(
                     vol.Coerce(int), vol.Range(min=0, max=3600)
                 ),
@@ -423,6 +425,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_ALLOWED_TAGS: [],
                     CONF_REJECTED_CHARGERS: [],
                     CONF_REMOTE_ID_TAG: DEFAULT_REMOTE_ID_TAG,
+                    CONF_STRICT_VALIDATION: False,
                     CONF_PING_INTERVAL: DEFAULT_PING_INTERVAL,
                     CONF_MAX_FRAME_SIZE: DEFAULT_MAX_FRAME_SIZE,
                     CONF_MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,

@@ -19,6 +19,9 @@ CONF_AUTHORIZATION: Final = "authorization"
 CONF_ALLOWED_TAGS: Final = "allowed_tags"
 CONF_REMOTE_ID_TAG: Final = "remote_id_tag"
 CONF_REJECTED_CHARGERS: Final = "rejected_chargers"
+# Refuse every schema violation (certification) instead of tolerating the
+# non-essential ones (off by default).
+CONF_STRICT_VALIDATION: Final = "strict_validation"
 
 CONF_SECURITY_PROFILE: Final = "security_profile"
 CONF_CERTFILE: Final = "certfile"
@@ -63,6 +66,9 @@ SMART_CHARGING_OPTIONS: Final = (
 AUTH_FAILURE_REPAIR_THRESHOLD: Final = 5
 # Consecutive limits a charger would not take before we raise a repair issue.
 LIMIT_FAILURE_REPAIR_THRESHOLD: Final = 3
+# Frames a charger sends that break the schema (tolerated) before a repair
+# issue tells the user what it sends and what we do with it.
+DEVIATION_REPAIR_THRESHOLD: Final = 10
 
 AUTH_ACCEPT_ALL: Final = "accept_all"
 AUTH_LISTED_TAGS: Final = "listed_tags"

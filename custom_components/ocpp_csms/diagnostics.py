@@ -27,6 +27,8 @@ def _charger(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[str, Any]:
             "stored": dict(subentry.data) if subentry else None,
             "station_status": tracker.state.station_status,
             "smart_charging": asdict(tracker.state.capabilities),
+            # Schema deviations tolerated, per kind (GUIDE §5 item 15).
+            "schema_deviations": central.deviation_log(charger_id).as_dict(),
             "evses": {
                 str(evse_id): asdict(evse)
                 for evse_id, evse in sorted(tracker.state.evses.items())

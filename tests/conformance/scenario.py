@@ -108,14 +108,19 @@ def raw(
     *,
     conn: str | None = None,
     save_reply: str | None = None,
+    tolerated: bool = False,
     **expect: Any,
 ) -> Step:
     """Send a frame as is (a JSON value, or a string sent verbatim).
 
     ``expect``: error=code(s) | result={...} | any=True | silent=True (no
     answer at all) | none=True (do not wait) | equals=<saved reply> | id=...
+    ``tolerated``: the frame breaks the schema in a non-essential part, so the
+    validators accept a schema-valid CALLRESULT to it (GUIDE §5 item 15).
     """
     step: Step = {"op": "raw", "frame": frame, "expect": expect}
+    if tolerated:
+        step["tolerated"] = True
     if conn:
         step["conn"] = conn
     if save_reply:

@@ -13,8 +13,14 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.ocpp_csms.const import EVENT_TAG_PRESENTED
+from custom_components.ocpp_csms.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_STRICT_VALIDATION,
+    EVENT_TAG_PRESENTED,
+)
 
+from .conftest import HEARTBEAT_INTERVAL
 from .ha import service
 from .harness import Driver, run_scenario
 from .scenario import (
@@ -262,11 +268,29 @@ async def test_b14_known_but_unsupported_action_not_supported(
     result.assert_ok()
 
 
+TOLERANT = {CONF_HEARTBEAT_INTERVAL: HEARTBEAT_INTERVAL, CONF_AUTO_ACCEPT: True}
+STRICT = {
+    CONF_HEARTBEAT_INTERVAL: HEARTBEAT_INTERVAL,
+    CONF_AUTO_ACCEPT: True,
+    CONF_STRICT_VALIDATION: True,
+}
+
+
+@pytest.mark.parametrize("hub_options", [TOLERANT, STRICT], ids=["tolerant", "strict"])
 @pytest.mark.parametrize("version", ALL_VERSIONS)
 async def test_b15_schema_errors_use_the_versions_codes(
-    hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str
+    hass: HomeAssistant,
+    loaded_hub: MockConfigEntry,
+    hub_port: int,
+    version: str,
+    hub_options: dict[str, Any],
 ) -> None:
-    """15: missing / mistyped / out-of-range / extra fields, in the version's words."""
+    """15: missing / mistyped / out-of-range / extra fields, in the version's words.
+
+    Essential fields (a status, an id tag) are refused in both modes; an extra
+    property is processed unless the hub validates strictly.
+    """
+    strict = hub_options.get(CONF_STRICT_VALIDATION, False)
     tags = async_capture_events(hass, EVENT_TAG_PRESENTED)
     good = status_payload(version, 1, "Available")
     missing = {
@@ -278,6 +302,9 @@ async def test_b15_schema_errors_use_the_versions_codes(
     )
     # One character over the version's limit (idTag 20, idToken 36; 2.1: 255).
     long_tag = authorize_payload(version, "T" * {V16: 21, V21: 256}.get(version, 37))
+    extra: dict[str, Any] = (
+        {"error": FORMAT[version]} if strict else {"result": HEARTBEAT_RESULT}
+    )
     steps = [
         *online("CP_1", version),
         raw([2, "s-missing", "StatusNotification", missing], error=OCCURRENCE[version]),
@@ -289,7 +316,7 @@ async def test_b15_schema_errors_use_the_versions_codes(
             [2, "s-enum", "StatusNotification", enum],
             error="PropertyConstraintViolation",
         ),
-        raw([2, "s-extra", "Heartbeat", {"unexpected": 1}], error=FORMAT[version]),
+        raw([2, "s-extra", "Heartbeat", {"unexpected": 1}], tolerated=True, **extra),
         raw([2, "s-long", "Authorize", long_tag], error="PropertyConstraintViolation"),
         _probe(),
     ]
@@ -297,6 +324,104 @@ async def test_b15_schema_errors_use_the_versions_codes(
     result.assert_ok()
     await hass.async_block_till_done()
     assert not tags, "an invalid Authorize was processed"
+
+
+def _field_quirks(version: str) -> list[tuple[str, dict[str, Any]]]:
+    """Frames real chargers send: understood, but breaking the schema."""
+    if version == V16:
+        register = {
+            "value": "1500",
+            "measurand": "Energy.Active.Import.Register",
+            "unit": "Wh",
+        }
+        current_max = {
+            "value": "16",
+            "measurand": "Current.Import",
+            "unit": "A",
+            "context": "CurrentMax",
+        }
+        return [
+            # Alfen Eve: a context the schema does not list.
+            (
+                "MeterValues",
+                {
+                    "connectorId": 1,
+                    "meterValue": [
+                        {
+                            "timestamp": "${now}",
+                            "sampledValue": [register, current_max],
+                        }
+                    ],
+                },
+            ),
+            # Legrand: errorCode "Error".
+            (
+                "StatusNotification",
+                {"connectorId": 1, "errorCode": "Error", "status": "Faulted"},
+            ),
+            # Vestel: an empty sampledValue list.
+            (
+                "MeterValues",
+                {
+                    "connectorId": 1,
+                    "meterValue": [{"timestamp": "${now}", "sampledValue": []}],
+                },
+            ),
+            (
+                "StopTransaction",
+                {"transactionId": "-1", "meterStop": "100", "timestamp": "${now}"},
+            ),
+        ]
+    return [
+        (
+            "TransactionEvent",
+            {
+                "eventType": "Started",
+                "timestamp": "${now}",
+                "triggerReason": "Authorized",
+                "seqNo": "0",
+                "transactionInfo": {"transactionId": 2**63 - 1},
+                "evse": {"id": 1, "connectorId": 1},
+            },
+        ),
+        (
+            "StatusNotification",
+            {"evseId": 1, "connectorId": 1, "connectorStatus": "Occupied"},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("hub_options", [TOLERANT, STRICT], ids=["tolerant", "strict"])
+@pytest.mark.parametrize("version", ALL_VERSIONS)
+async def test_b15_understood_frames_processed_unless_strict(
+    hass: HomeAssistant,
+    loaded_hub: MockConfigEntry,
+    hub_port: int,
+    version: str,
+    hub_options: dict[str, Any],
+) -> None:
+    """15: a frame whose essential content is clear gets a valid CALLRESULT.
+
+    Strict validation refuses the same frames with the version's codes. The
+    driver checks every answer against the official schemas.
+    """
+    strict = hub_options.get(CONF_STRICT_VALIDATION, False)
+    codes = [
+        FORMAT[version],
+        *OCCURRENCE[version],
+        "PropertyConstraintViolation",
+        "TypeConstraintViolation",
+    ]
+    steps = [*online("CP_1", version)]
+    for index, (action, payload) in enumerate(_field_quirks(version)):
+        expect: dict[str, Any] = {"error": codes} if strict else {"any": True}
+        steps.append(raw([2, f"q-{index}", action, payload], tolerated=True, **expect))
+    steps.append(_probe())
+    result = await run_scenario(hub_port, steps)
+    result.assert_ok()
+    replies = [m for m in result.messages("in") if str(m[1]).startswith("q-")]
+    assert len(replies) == len(_field_quirks(version))
+    assert all(m[0] == (4 if strict else 3) for m in replies), replies
 
 
 @pytest.mark.parametrize("version", VERSIONS)

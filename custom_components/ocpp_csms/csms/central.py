@@ -8,7 +8,7 @@ the listener what happened. Nothing here knows about Home Assistant.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 import logging
 from typing import Any, Protocol
@@ -22,9 +22,11 @@ from .const import (
     PENDING_BOOT_INTERVAL,
     OcppVersion,
 )
+from .deviations import ChargerTolerance, DeviationLog
 from .errors import CallFailedError, ConnectionLostError
 from .model import AuthorizationStatus, BootInfo, RegistrationStatus
 from .session import FrameConnection
+from .tolerance import Deviation
 from .tracker import ChargerTracker, TrackerListener
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ class CentralConfig:
     # Chargers the user blocked: BootNotification Rejected, nothing processed.
     rejected: frozenset[str] = frozenset()
     rejected_boot_interval: int = 3600
+    # Refuse every schema violation (certification) instead of reading what
+    # is understood in a frame (GUIDE §5 item 15).
+    strict_validation: bool = False
 
 
 class CsmsListener(TrackerListener, Protocol):
@@ -77,6 +82,11 @@ class CsmsListener(TrackerListener, Protocol):
     def charger_authenticated(self, charger_id: str, password: str | None) -> None:
         """Handle a successful authentication (password None: certificate)."""
 
+    def charger_deviated(
+        self, charger_id: str, action: str, deviations: Sequence[Deviation]
+    ) -> None:
+        """Handle a frame processed although it broke its schema."""
+
 
 class CentralSystem:
     """Accepted chargers, live connections and the onboarding decisions."""
@@ -93,6 +103,7 @@ class CentralSystem:
         self._listener = listener
         self._accepted: set[str] = set(accepted)
         self._trackers: dict[str, ChargerTracker] = {}
+        self._deviation_logs: dict[str, DeviationLog] = {}
         # Valid Basic-auth passwords per charger (current first, then the one
         # being rotated out), kept up to date by the integration.
         self.credentials: dict[str, tuple[str, ...]] = {}
@@ -113,6 +124,29 @@ class CentralSystem:
                 charger_id, self._listener
             )
         return tracker
+
+    def deviation_log(self, charger_id: str) -> DeviationLog:
+        """Return the charger's schema deviations (kept across connections)."""
+        log = self._deviation_logs.get(charger_id)
+        if log is None:
+            log = self._deviation_logs[charger_id] = DeviationLog(charger_id)
+        return log
+
+    def tolerance(self, charger_id: str) -> ChargerTolerance:
+        """Return the validation policy a charger's session follows."""
+        return ChargerTolerance(charger_id, self)
+
+    @property
+    def strict_validation(self) -> bool:
+        """Return True when every schema violation is refused."""
+        return self.config.strict_validation
+
+    def deviated(
+        self, charger_id: str, action: str, deviations: Sequence[Deviation]
+    ) -> None:
+        """Count and log a tolerated frame's deviations; tell the integration."""
+        self.deviation_log(charger_id).record(action, deviations)
+        self._listener.charger_deviated(charger_id, action, deviations)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Return the persistent state of every accepted charger."""
@@ -199,6 +233,7 @@ class CentralSystem:
     async def forget(self, charger_id: str) -> None:
         """Forget a charger; a live connection is closed so it boots as new."""
         self._accepted.discard(charger_id)
+        self._deviation_logs.pop(charger_id, None)
         self._trackers.pop(charger_id, None)
         conn = self._connections.get(charger_id)
         if conn is not None:

@@ -44,6 +44,7 @@ class ChargerConnection:
             connection,
             self._handle,
             call_timeout=central.config.call_timeout,
+            tolerance=central.tolerance(charger_id),
         )
 
     @property

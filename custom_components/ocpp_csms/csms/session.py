@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 import contextlib
+from datetime import UTC, datetime
 import logging
 from typing import Any, Protocol
 import uuid
@@ -39,6 +40,7 @@ from .frames import (
     encode_result,
     parse_frame,
 )
+from .tolerance import Deviation, repair
 from .validation import is_known_action, schema_error
 
 _LOGGER = logging.getLogger(__name__)
@@ -62,6 +64,17 @@ class FrameConnection(Protocol):
         """Iterate over received frames until the connection closes."""
 
 
+class Tolerance(Protocol):
+    """How a session treats requests that break their schema (GUIDE §5 item 15)."""
+
+    @property
+    def strict(self) -> bool:
+        """Return True to refuse every schema violation (certification)."""
+
+    def deviated(self, action: str, deviations: Sequence[Deviation]) -> None:
+        """Report the repairs that made a request readable."""
+
+
 class Session:
     """RPC framing for one charger connection."""
 
@@ -73,13 +86,18 @@ class Session:
         handler: CallHandler,
         *,
         call_timeout: float = DEFAULT_CALL_TIMEOUT,
+        tolerance: Tolerance | None = None,
     ) -> None:
-        """Bind the session to a connection and a handler for incoming CALLs."""
+        """Bind the session to a connection and a handler for incoming CALLs.
+
+        Without ``tolerance`` every schema violation is refused.
+        """
         self.charger_id = charger_id
         self.version = version
         self._connection = connection
         self._handler = handler
         self._call_timeout = call_timeout
+        self._tolerance = tolerance
         self._inbox: asyncio.Queue[Call] = asyncio.Queue()
         self._answers: OrderedDict[str, str] = OrderedDict()
         self._call_lock = asyncio.Lock()
@@ -234,9 +252,10 @@ class Session:
                 ErrorKind.NOT_IMPLEMENTED,
                 f"Unknown action {call.action} for {self.version.schema_version}",
             )
-        if error := schema_error(self.version, call.action, call.payload, request=True):
-            raise error
-        payload = await self._handler(call.action, call.payload)
+        request = call.payload
+        if error := schema_error(self.version, call.action, request, request=True):
+            request = self._readable_part(call, error)
+        payload = await self._handler(call.action, request)
         if error := schema_error(self.version, call.action, payload, request=False):
             _LOGGER.error(
                 "%s: our %s answer failed its schema: %s",
@@ -248,6 +267,18 @@ class Session:
                 ErrorKind.INTERNAL, f"Could not build a valid {call.action} answer"
             )
         return payload
+
+    def _readable_part(self, call: Call, error: OcppCallError) -> dict[str, Any]:
+        """Return the repaired request, or raise the schema's CALLERROR."""
+        tolerance = self._tolerance
+        if tolerance is None or tolerance.strict:
+            raise error
+        # Processed moments after it arrived: the worker takes CALLs in order.
+        repaired = repair(self.version, call.action, call.payload, datetime.now(UTC))
+        if repaired is None:
+            raise error
+        tolerance.deviated(call.action, repaired.deviations)
+        return repaired.payload
 
     async def _send(self, text: str) -> None:
         if self._closed:

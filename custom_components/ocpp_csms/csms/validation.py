@@ -108,6 +108,23 @@ def _validator(version: OcppVersion, action: str, request: bool) -> Draft4Valida
     return Draft4Validator(json.loads(text, parse_float=parse_float))
 
 
+@cache
+def request_schema(version: OcppVersion, action: str) -> dict[str, Any]:
+    """Return the parsed request schema of a known action (do not modify it)."""
+    _ensure_loaded()
+    parsed: dict[str, Any] = json.loads(_SCHEMA_TEXT[(version, action, True)])
+    return parsed
+
+
+def request_errors(
+    version: OcppVersion, action: str, payload: dict[str, Any]
+) -> list[ValidationError]:
+    """Return every schema error of a request (the slow, complete check)."""
+    if _needs_decimal(version, action, True):
+        payload = json.loads(json.dumps(payload), parse_float=Decimal)
+    return list(_validator(version, action, True).iter_errors(payload))
+
+
 def schema_error(
     version: OcppVersion, action: str, payload: dict[str, Any], *, request: bool
 ) -> OcppCallError | None:
