@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 import logging
 from typing import Any
 
+from jsonschema.exceptions import ValidationError
 import pytest
 
+from custom_components.ocpp_csms.csms import tolerance
 from custom_components.ocpp_csms.csms.const import OcppVersion
 from custom_components.ocpp_csms.csms.deviations import (
     MAX_KINDS,
@@ -462,3 +464,58 @@ def test_charger_tolerance_reads_the_policy_live() -> None:
     assert tolerance.strict is True
     tolerance.deviated("Heartbeat", [])
     assert sink.seen == [("CP", "Heartbeat", 0)]
+
+
+def test_range_and_size_limits() -> None:
+    """2.1 bounds numbers and lists; a broken optional goes, an unread one stays."""
+    repaired = _fixed(V21, "TransactionEvent", _event(numberOfPhasesUsed=7))
+    assert "numberOfPhasesUsed" not in repaired.payload
+    assert _kinds(repaired) == {"out_of_range:numberOfPhasesUsed": Handling.DROPPED}
+    attribute = {"value": "1"}
+    item = {
+        "component": {"name": "EVSE", "evse": {"id": 1}},
+        "variable": {"name": "X"},
+        "variableAttribute": [attribute] * 5,
+    }
+    payload = {"requestId": 1, "generatedAt": TS, "seqNo": 0, "reportData": [item]}
+    repaired = _fixed(V201, "NotifyReport", payload)
+    assert repaired.payload == payload
+    assert _kinds(repaired) == {"too_many:variableAttribute": Handling.KEPT}
+
+
+def test_infinite_number_text_is_not_coerced() -> None:
+    value = {"value": "1e999", "measurand": "Voltage"}
+    payload = {
+        "evseId": 1,
+        "meterValue": [{"timestamp": TS, "sampledValue": [_sampled_v2(), value]}],
+    }
+    repaired = _fixed(V201, "MeterValues", payload)
+    assert repaired.payload["meterValue"][0]["sampledValue"] == [_sampled_v2()]
+    assert _kinds(repaired) == {"wrong_type:value": Handling.DROPPED}
+
+
+def _sampled_v2() -> dict[str, Any]:
+    return {"value": 1, "measurand": "Energy.Active.Import.Register"}
+
+
+def test_a_repair_the_schema_still_refuses_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The walk is checked against the full validator; a miss refuses the frame."""
+    payload = {"connectorId": 1, "errorCode": "Error", "status": "Faulted"}
+    assert repair(V16, "StatusNotification", payload, ARRIVAL) is not None
+    monkeypatch.setattr(
+        tolerance,
+        "request_errors",
+        lambda *_: [ValidationError("odd", validator="enum", path=["status"])],
+    )
+    assert repair(V16, "StatusNotification", payload, ARRIVAL) is None
+
+
+def test_offending_id_tags_are_not_repeated() -> None:
+    payload = {"transactionId": 1, "meterStop": 5, "timestamp": TS, "idTag": "X" * 25}
+    repaired = _fixed(V16, "StopTransaction", payload)
+    assert "idTag" not in repaired.payload
+    (deviation,) = repaired.deviations
+    assert deviation.kind == "too_long:idTag"
+    assert deviation.value == "(id tag hidden)"

@@ -13,8 +13,8 @@ keeps what is valid, drops only what is not, and never invents data:
   something (a schema default, or a qualifier of a sampled value such as
   measurand, phase, unit or context): then the object owning it is invalid;
 - an invalid array item is dropped; an array emptied that way (or sent empty)
-  makes its owner invalid, except where the table below says the handler
-  reads an empty list fine;
+  makes its owner invalid, except where the rules say the handler reads an
+  empty list fine;
 - a missing or unparsable date-time becomes the arrival time if required
   (dropped if optional);
 - an unknown value of an enum that has an honest catch-all ("OtherError",
@@ -23,8 +23,9 @@ keeps what is valid, drops only what is not, and never invents data:
 - a required field the handlers never read is kept as sent.
 
 Anything else invalid makes its owner invalid, up to the payload itself: the
-frame is not understood, and so is any frame whose essential field (the
-table below) is missing or invalid. Every repair is reported as a Deviation.
+frame is not understood, and so is any frame whose essential field is missing
+or invalid. The per-action tables (essential, unread, empty-list fields) live
+in ``tolerance_rules.py``. Every repair is reported as a Deviation.
 This runs only after the fast schema check failed: valid frames never get here.
 """
 
@@ -43,85 +44,18 @@ from jsonschema.exceptions import ValidationError
 
 from .const import OcppVersion
 from .meter import parse_time
+from .tolerance_rules import (
+    CATCH_ALLS,
+    HIDDEN_TAG,
+    KEEP_WORD_IN,
+    QUALIFIERS,
+    TAG_PROPERTIES,
+    ActionRules,
+    rules_for,
+)
 from .validation import request_errors, request_schema
 
 type Path = tuple[str | int, ...]
-
-# Fields without which we cannot act on the frame (dotted, no array indices).
-# A missing or invalid (and not losslessly coercible) essential field keeps the
-# version's CALLERROR. 1.6 meterStop is essential: it closes the session's
-# energy account and the 1.6 adapter needs it; 2.x seqNo is, because retries
-# are recognised by (transactionId, seqNo) (GUIDE §5 item 27).
-_ESSENTIAL_V16: dict[str, frozenset[str]] = {
-    "Authorize": frozenset({"idTag"}),
-    "BootNotification": frozenset({"chargePointVendor", "chargePointModel"}),
-    "DataTransfer": frozenset({"vendorId"}),
-    "MeterValues": frozenset({"connectorId"}),
-    "SecurityEventNotification": frozenset({"type"}),
-    "StartTransaction": frozenset({"connectorId", "idTag", "meterStart"}),
-    "StatusNotification": frozenset({"connectorId", "status"}),
-    "StopTransaction": frozenset({"transactionId", "meterStop"}),
-}
-_ESSENTIAL_V2: dict[str, frozenset[str]] = {
-    "Authorize": frozenset({"idToken", "idToken.idToken"}),
-    "BootNotification": frozenset(
-        {"chargingStation", "chargingStation.vendorName", "chargingStation.model"}
-    ),
-    "DataTransfer": frozenset({"vendorId"}),
-    "MeterValues": frozenset({"evseId"}),
-    "SecurityEventNotification": frozenset({"type"}),
-    "StatusNotification": frozenset({"evseId", "connectorStatus"}),
-    "TransactionEvent": frozenset(
-        {"eventType", "seqNo", "transactionInfo", "transactionInfo.transactionId"}
-    ),
-}
-
-# Fields no handler reads: kept as sent when invalid (even when required or
-# defaulted). "*" = the whole action is only acknowledged.
-_ALL = frozenset({"*"})
-_UNREAD_V16: dict[str, frozenset[str]] = {
-    "DataTransfer": _ALL,
-    "DiagnosticsStatusNotification": _ALL,
-    "FirmwareStatusNotification": _ALL,
-    "Heartbeat": _ALL,
-    "LogStatusNotification": _ALL,
-    "SignedFirmwareStatusNotification": _ALL,
-}
-_UNREAD_V2: dict[str, frozenset[str]] = {
-    "Authorize": frozenset({"idToken.type"}),
-    "DataTransfer": _ALL,
-    "FirmwareStatusNotification": _ALL,
-    "Heartbeat": _ALL,
-    "LogStatusNotification": _ALL,
-    "NotifyEvent": _ALL,
-    "NotifyReport": frozenset(
-        {
-            "requestId",
-            "seqNo",
-            "tbc",
-            "reportData.variable",
-            "reportData.variableAttribute",
-            "reportData.variableCharacteristics",
-        }
-    ),
-    "StatusNotification": frozenset({"connectorId"}),
-    "TransactionEvent": frozenset({"triggerReason", "offline", "idToken.type"}),
-}
-
-# Required arrays whose handler reads an empty list fine (nothing to record).
-_EMPTY_OK: dict[str, frozenset[str]] = {"MeterValues": frozenset({"meterValue"})}
-
-# Properties that say what a sampled value means. Dropping one would let the
-# reader assume the default (Energy.Active.Import.Register, Wh, no phase...),
-# which invents data: the sampled value goes instead.
-_QUALIFIERS = frozenset(
-    {"measurand", "phase", "unit", "unitOfMeasure", "multiplier", "context"}
-    | {"location", "format"}
-)
-# Enum values that honestly say "something else" (first match wins).
-_CATCH_ALLS = ("OtherError", "Other", "Unknown")
-# Where the charger's own word for a replaced error code can go.
-_KEEP_WORD_IN = ("vendorErrorCode", "info")
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -178,12 +112,9 @@ def repair(
 
     ``action`` must be a known request of the version.
     """
-    v16 = version is OcppVersion.V16
     walk = _Walk(
         schema=request_schema(version, action),
-        essential=(_ESSENTIAL_V16 if v16 else _ESSENTIAL_V2).get(action, frozenset()),
-        unread=(_UNREAD_V16 if v16 else _UNREAD_V2).get(action, frozenset()),
-        empty_ok=_EMPTY_OK.get(action, frozenset()),
+        rules=rules_for(version, action),
         arrival=arrival.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     )
     try:
@@ -217,9 +148,7 @@ class _Walk:
     """One repair: the schema, the action's tables and what was done."""
 
     schema: dict[str, Any]
-    essential: frozenset[str]
-    unread: frozenset[str]
-    empty_ok: frozenset[str]
+    rules: ActionRules
     arrival: str
 
     def __post_init__(self) -> None:
@@ -235,9 +164,8 @@ class _Walk:
     def note(
         self, kind: str, path: Path, value: Any, handling: Handling, detail: str
     ) -> None:
-        self.deviations.append(
-            Deviation(kind, _text(path), _shorten(value), handling, detail)
-        )
+        shown = HIDDEN_TAG if _prop(path) in TAG_PROPERTIES else _shorten(value)
+        self.deviations.append(Deviation(kind, _text(path), shown, handling, detail))
         if handling is Handling.KEPT:
             self.kept.append(path)
 
@@ -306,7 +234,7 @@ class _Walk:
         child: str,
     ) -> None:
         """Decide what an invalid property costs: itself, or its owner."""
-        if child in self.essential:
+        if child in self.rules.essential:
             raise _NotUnderstoodError(child)
         key = str(here[-1])
         sub = self.resolve(node["properties"][key])
@@ -317,7 +245,7 @@ class _Walk:
         if own_value and fallback is not None:
             out[key] = fallback
             detail = f"replaced with {fallback}"
-            for spare in _KEEP_WORD_IN:
+            for spare in KEEP_WORD_IN:
                 if (
                     key == "errorCode"
                     and spare in node.get("properties", {})
@@ -351,7 +279,7 @@ class _Walk:
                 f"dropped {_text(here)}",
             )
             return
-        if self.is_unread(child):
+        if self.rules.is_unread(child):
             out[key] = original[key]
             self.note(
                 broken.kind,
@@ -369,7 +297,7 @@ class _Walk:
         """Handle a required property the charger did not send."""
         key = str(here[-1])
         child = f"{name}.{key}" if name else key
-        if child in self.essential:
+        if child in self.rules.essential:
             raise _NotUnderstoodError(child)
         if self.resolve(sub).get("format") == "date-time":
             out[key] = self.arrival
@@ -381,7 +309,7 @@ class _Walk:
                 "used the arrival time",
             )
             return
-        if self.is_unread(child):
+        if self.rules.is_unread(child):
             self.note(
                 f"missing:{key}", here, None, Handling.KEPT, "left out (not used)"
             )
@@ -414,7 +342,7 @@ class _Walk:
                     f"dropped {_text(here)}",
                 )
         if len(out) < node.get("minItems", 0):
-            if name in self.empty_ok:
+            if name in self.rules.empty_ok:
                 if not value:
                     self.note(
                         f"empty_array:{_prop(path)}",
@@ -434,9 +362,6 @@ class _Walk:
         if len(out) > node.get("maxItems", math.inf):
             raise _BrokenError(f"too_many:{_prop(path)}", path, len(out))
         return out
-
-    def is_unread(self, name: str) -> bool:
-        return "*" in self.unread or name in self.unread
 
 
 def _prop(path: Path) -> str:
@@ -536,7 +461,7 @@ def _leaf_problem(node: dict[str, Any], value: Any) -> str | None:
 
 def _catch_all(node: dict[str, Any]) -> str | None:
     options = node.get("enum", ())
-    return next((option for option in _CATCH_ALLS if option in options), None)
+    return next((option for option in CATCH_ALLS if option in options), None)
 
 
 def _max_length(node: dict[str, Any]) -> float:
@@ -545,4 +470,4 @@ def _max_length(node: dict[str, Any]) -> float:
 
 def _means_something(key: str, node: dict[str, Any]) -> bool:
     """Return True when leaving the property out would claim a value."""
-    return key in _QUALIFIERS or "default" in node
+    return key in QUALIFIERS or "default" in node
