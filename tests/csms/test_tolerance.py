@@ -519,3 +519,10 @@ def test_offending_id_tags_are_not_repeated() -> None:
     (deviation,) = repaired.deviations
     assert deviation.kind == "too_long:idTag"
     assert deviation.value == "(id tag hidden)"
+
+
+def test_boot_without_reason_is_read_without_one() -> None:
+    payload = {"chargingStation": {"vendorName": "A", "model": "B"}}
+    repaired = _fixed(V201, "BootNotification", payload)
+    assert repaired.payload == payload
+    assert _kinds(repaired) == {"missing:reason": Handling.KEPT}

@@ -40,8 +40,9 @@ ESSENTIAL_V2: dict[str, frozenset[str]] = {
     ),
 }
 
-# Fields no handler reads: kept as sent when invalid (even when required or
-# defaulted). "*" = the whole action is only acknowledged.
+# Fields no handler needs (never read, or read with a fallback for absence):
+# kept as sent, or left out, when invalid or missing even if the schema
+# requires them. "*" = the whole action is only acknowledged.
 _ALL = frozenset({"*"})
 UNREAD_V16: dict[str, frozenset[str]] = {
     "DataTransfer": _ALL,
@@ -53,6 +54,8 @@ UNREAD_V16: dict[str, frozenset[str]] = {
 }
 UNREAD_V2: dict[str, frozenset[str]] = {
     "Authorize": frozenset({"idToken.type"}),
+    # A boot without a reason is taken as a real reboot (as any but Triggered).
+    "BootNotification": frozenset({"reason"}),
     "DataTransfer": _ALL,
     "FirmwareStatusNotification": _ALL,
     "Heartbeat": _ALL,
