@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+import json
 import logging
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 import pytest
 
-from custom_components.ocpp_csms.csms import tolerance
+from custom_components.ocpp_csms.csms import session as session_module, tolerance
 from custom_components.ocpp_csms.csms.const import OcppVersion
 from custom_components.ocpp_csms.csms.deviations import (
     MAX_KINDS,
     ChargerTolerance,
     DeviationLog,
 )
+from custom_components.ocpp_csms.csms.session import Session
 from custom_components.ocpp_csms.csms.tolerance import (
     Deviation,
     Handling,
@@ -23,6 +26,8 @@ from custom_components.ocpp_csms.csms.tolerance import (
     repair,
 )
 from custom_components.ocpp_csms.csms.validation import load_schemas, schema_error
+
+from .test_session_unit import FakeConnection
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
 ARRIVAL = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -526,3 +531,56 @@ def test_boot_without_reason_is_read_without_one() -> None:
     repaired = _fixed(V201, "BootNotification", payload)
     assert repaired.payload == payload
     assert _kinds(repaired) == {"missing:reason": Handling.KEPT}
+
+
+class _Policy:
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.seen: list[str] = []
+
+    def deviated(self, action: str, deviations: Any) -> None:
+        self.seen.append(action)
+
+
+async def _answer(
+    policy: _Policy | None, payload: dict[str, Any]
+) -> tuple[list[Any], list[str]]:
+    """Send one Heartbeat through a session; return its answer and the handled."""
+    conn = FakeConnection()
+    handled: list[str] = []
+
+    async def handler(action: str, request: dict[str, Any]) -> dict[str, Any]:
+        handled.append(action)
+        return {"currentTime": "2026-01-01T00:00:00Z"}
+
+    session = Session("CP", V201, conn, handler, tolerance=policy)
+    task = asyncio.create_task(session.run())
+    conn.incoming.put_nowait(json.dumps([2, "h", "Heartbeat", payload]))
+    reply = await conn.next_sent()
+    await session.close()
+    await task
+    return reply, handled
+
+
+async def test_session_follows_its_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = {"unexpected": 1}
+    reply, handled = await _answer(None, extra)
+    assert reply[:3] == [4, "h", "FormatViolation"]
+    assert handled == []
+    strict = _Policy(strict=True)
+    reply, handled = await _answer(strict, extra)
+    assert reply[:3] == [4, "h", "FormatViolation"]
+    assert strict.seen == []
+    tolerant = _Policy(strict=False)
+    reply, handled = await _answer(tolerant, extra)
+    assert reply[:2] == [3, "h"]
+    assert handled == ["Heartbeat"]
+    assert tolerant.seen == ["Heartbeat"]
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("repair bug")
+
+    monkeypatch.setattr(session_module, "repair", broken)
+    reply, handled = await _answer(tolerant, extra)
+    assert reply[:3] == [4, "h", "FormatViolation"]
+    assert handled == []

@@ -273,8 +273,15 @@ class Session:
         tolerance = self._tolerance
         if tolerance is None or tolerance.strict:
             raise error
-        # Processed moments after it arrived: the worker takes CALLs in order.
-        repaired = repair(self.version, call.action, call.payload, datetime.now(UTC))
+        try:
+            # Processed moments after it arrived: the worker takes CALLs in order.
+            repaired = repair(
+                self.version, call.action, call.payload, datetime.now(UTC)
+            )
+        except Exception:
+            # A bug in the repair must not cost more than strict validation.
+            _LOGGER.exception("%s: could not repair %s", self.charger_id, call.action)
+            repaired = None
         if repaired is None:
             raise error
         tolerance.deviated(call.action, repaired.deviations)
