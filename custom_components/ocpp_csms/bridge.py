@@ -56,6 +56,7 @@ from .csms.tracker import (
     TagPresented,
 )
 from .deviation_issues import DeviationIssues
+from .limit_restore import async_check_after_reconnect, async_restore_after_boot
 from .repairs import FailureStreak
 from .runtime import (
     OcppCsmsRuntime,
@@ -229,6 +230,7 @@ class HubBridge:
                             (summary.ended_at - summary.started_at).total_seconds()
                         ),
                         "stop_reason": summary.stop_reason,
+                        "interrupted": summary.interrupted,
                     },
                 )
             case SecurityEvent():
@@ -347,6 +349,21 @@ class HubBridge:
         if (smart := self._smart) is not None:
             # After a reboot the charger may have lost our profiles.
             smart.charger_online(charger_id)
+        if info.reason != "Triggered":
+            self._entry.async_create_background_task(
+                self._hass,
+                async_restore_after_boot(self._hass, self._entry, charger_id),
+                f"ocpp_csms restore limits {charger_id}",
+            )
+
+    @callback
+    def charger_resumed(self, charger_id: str) -> None:
+        """Check our limits still hold on a charger that reconnected without booting."""
+        self._entry.async_create_background_task(
+            self._hass,
+            async_check_after_reconnect(self._hass, self._entry, charger_id),
+            f"ocpp_csms check limits {charger_id}",
+        )
 
     @callback
     def _protect(self, charger_id: str) -> None:

@@ -258,10 +258,10 @@ async def test_b28_seq_no_restart_within_transaction_still_ends_it(
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-async def test_b29_reboot_closes_previous_transaction(
+async def test_b29_reboot_leaves_the_transaction_to_the_charger(
     hass: HomeAssistant, loaded_hub: MockConfigEntry, hub_port: int, version: str
 ) -> None:
-    """29: after a reboot (new connection + BootNotification) the old one ends, PowerLoss."""
+    """29: a reboot (new connection + BootNotification) ends nothing; the queued end does."""
     ended = async_capture_events(hass, EVENT_SESSION_ENDED)
     if version == V16:
         start = call("StartTransaction", start_v16(), save={"tx": "transactionId"})
@@ -296,14 +296,15 @@ async def test_b29_reboot_closes_previous_transaction(
     async with Driver(hub_port, steps) as driver:
         await driver.checkpoint("rebooted")
         await hass.async_block_till_done()
-        assert len(ended) == 1, [e.data for e in ended]
-        assert ended[0].data["stop_reason"] == "PowerLoss"
-        assert state(hass, "switch", "CP_1_1_charging") == "off"
+        assert ended == [], "a boot must not end the charger's transaction"
+        assert state(hass, "switch", "CP_1_1_charging") == "on"
         await driver.signal("checked")
         result = await driver.result()
     result.assert_ok()
     await hass.async_block_till_done()
-    assert len(ended) == 1, "the late end of a closed transaction counted again"
+    (event,) = ended
+    assert event.data["stop_reason"] == "PowerLoss"
+    assert event.data["interrupted"] is True
 
 
 @pytest.mark.parametrize("version", V2)

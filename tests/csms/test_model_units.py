@@ -16,6 +16,7 @@ from custom_components.ocpp_csms.csms.model import (
 )
 from custom_components.ocpp_csms.csms.tracker import (
     ChargerEvent,
+    REASON_NEW_TRANSACTION,
     ChargerTracker,
     SessionEnded,
     SessionStarted,
@@ -137,7 +138,7 @@ def test_tracker_new_start_ends_unfinished_and_restores() -> None:
     assert tracker.start_transaction(1, "A", "TAG", T0, 100).transaction_id == "A"
     tracker.start_transaction(1, "B", None, T0 + timedelta(hours=1), 300)
     assert isinstance(listener.events[1], SessionEnded)
-    assert listener.events[1].summary.stop_reason == "Other"
+    assert listener.events[1].summary.stop_reason == REASON_NEW_TRANSACTION
     assert listener.events[1].summary.energy_wh == 0
     assert isinstance(listener.events[2], SessionStarted)
     tracker.remember("key", "B")
@@ -159,3 +160,25 @@ def test_session_energy_before_any_reading(register: float | None) -> None:
     tracker = ChargerTracker("CP", Listener())
     tracker.start_transaction(1, "A", None, T0, register)
     assert tracker.state.evse(1).session_energy_wh == (0 if register else None)
+
+
+def test_tracker_reads_the_older_ended_list() -> None:
+    """Stores written before EVSEs were kept with ended ids still restore."""
+    tracker = ChargerTracker("CP", Listener())
+    tracker.restore({"ended": ["7"], "evses": {}})
+    assert tracker.is_ended("7")
+    tracker.restore({"ended": [["8", 2]], "evses": {}})
+    assert tracker.evse_of("8") == 2
+
+
+def test_interrupted_transaction_needs_a_status_after_the_boot() -> None:
+    """The idle clock starts with a status reported after the boot, not before."""
+    tracker = ChargerTracker("CP", Listener())
+    tracker.set_status(1, ConnectorStatus.AVAILABLE)
+    tracker.start_transaction(1, "A", None, T0, 100)
+    tracker.interrupt_open_transactions()
+    assert tracker.resumption_deadline(1) is None
+    tracker.set_status(1, ConnectorStatus.AVAILABLE)  # no loop: no timer, a deadline
+    assert tracker.resumption_deadline(1) is not None
+    tracker.set_status(1, ConnectorStatus.CHARGING)
+    assert tracker.resumption_deadline(1) is None

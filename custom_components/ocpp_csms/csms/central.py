@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import logging
 from typing import Any, Protocol
 
-from .capabilities import read_capabilities
+from .capabilities import read_capabilities, read_resumption_timeout
 from .charger import ChargerConnection
 from .commands import ChargerCommands
 from .const import (
@@ -27,7 +27,7 @@ from .errors import CallFailedError, ConnectionLostError
 from .model import AuthorizationStatus, BootInfo, RegistrationStatus
 from .session import FrameConnection
 from .tolerance import Deviation
-from .tracker import ChargerTracker, TrackerListener
+from .tracker import DEFAULT_RESUMPTION_WINDOW_S, ChargerTracker, TrackerListener
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -81,6 +81,9 @@ class CsmsListener(TrackerListener, Protocol):
 
     def charger_authenticated(self, charger_id: str, password: str | None) -> None:
         """Handle a successful authentication (password None: certificate)."""
+
+    def charger_resumed(self, charger_id: str) -> None:
+        """Handle an accepted charger that reconnected without booting."""
 
     def charger_deviated(
         self, charger_id: str, action: str, deviations: Sequence[Deviation]
@@ -220,6 +223,33 @@ class CentralSystem:
         capabilities = await read_capabilities(conn.session)
         conn.tracker.state.capabilities = capabilities
         _LOGGER.debug("%s smart charging: %s", conn.charger_id, capabilities)
+        if conn.version is OcppVersion.V21:
+            timeout = await read_resumption_timeout(conn.session)
+            if timeout is not None:
+                # Never give up before the charger would resume it.
+                conn.tracker.resumption_window_s = max(
+                    DEFAULT_RESUMPTION_WINDOW_S, float(timeout)
+                )
+        await self._restore_availability(conn)
+
+    async def _restore_availability(self, conn: ChargerConnection) -> None:
+        """Make EVSEs the user switched off inoperative again after a boot."""
+        commands = ChargerCommands(conn.session)
+        for evse_id in sorted(conn.tracker.inoperative):
+            try:
+                await commands.set_availability(evse_id, operative=False)
+            except CallFailedError as err:
+                _LOGGER.warning(
+                    "%s: could not make EVSE %s inoperative again after its boot (%s)",
+                    conn.charger_id,
+                    evse_id,
+                    err,
+                )
+
+    def charger_resumed(self, conn: ChargerConnection) -> None:
+        """Report a reconnect without a boot (its first call is not a boot)."""
+        if self.is_accepted(conn.charger_id):
+            self._listener.charger_resumed(conn.charger_id)
 
     def accept(self, charger_id: str) -> None:
         """Accept a charger; if it waits connected, ask it to boot again now."""
@@ -234,7 +264,8 @@ class CentralSystem:
         """Forget a charger; a live connection is closed so it boots as new."""
         self._accepted.discard(charger_id)
         self._deviation_logs.pop(charger_id, None)
-        self._trackers.pop(charger_id, None)
+        if (tracker := self._trackers.pop(charger_id, None)) is not None:
+            tracker.close()
         conn = self._connections.get(charger_id)
         if conn is not None:
             await conn.session.close(CLOSE_FORGOTTEN, "Charger removed")
@@ -265,6 +296,8 @@ class CentralSystem:
 
     async def shutdown(self) -> None:
         """Cancel background work (the server closes the connections)."""
+        for tracker in self._trackers.values():
+            tracker.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

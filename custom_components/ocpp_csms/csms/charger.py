@@ -34,6 +34,7 @@ class ChargerConnection:
         self.version = version
         self.boot_info: BootInfo | None = None
         self.registration: RegistrationStatus | None = None
+        self._first_call_seen = False
         self._central = central
         self.tracker: ChargerTracker = central.tracker(charger_id)
         adapter = V16Adapter(self) if version is OcppVersion.V16 else V201Adapter(self)
@@ -65,8 +66,8 @@ class ChargerConnection:
         if self.registration is RegistrationStatus.ACCEPTED:
             self.tracker.state.boot = info
             if info.reason != "Triggered":
-                # A real reboot: whatever ran before it ended (power loss).
-                self.tracker.close_open_transactions("PowerLoss")
+                # A real reboot: the charger still owns what ran before it.
+                self.tracker.interrupt_open_transactions()
             self._central.charger_accepted_boot(self)
         config = self._central.config
         interval = {
@@ -77,6 +78,11 @@ class ChargerConnection:
         return self.registration, interval
 
     async def _handle(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if not self._first_call_seen:
+            self._first_call_seen = True
+            if action != "BootNotification":
+                # Reconnected without rebooting: what we set may still hold.
+                self._central.charger_resumed(self)
         if action not in _ALLOWED_BEFORE_ACCEPTANCE and not (
             self._central.is_accepted(self.charger_id)
         ):

@@ -546,7 +546,9 @@ class ChargerTracker:
                 )
         for item in data.get("ended", []):
             # Older stores kept the ids alone.
-            transaction_id, evse_id = item if isinstance(item, list) else (item, 0)
+            transaction_id, evse_id = (
+                item if isinstance(item, (list, tuple)) else (item, 0)
+            )
             self._ended.add(str(transaction_id), int(evse_id))
 
 
