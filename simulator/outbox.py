@@ -115,7 +115,7 @@ class Outbox:
         if offline and item.action == "TransactionEvent":
             item.body["offline"] = True
         self._items.append(item)
-        self._changed.notify()
+        self._notify()
         if item.action == "StartTransaction":
             item.local_id = self._next_local_id
             self._next_local_id -= 1
@@ -176,13 +176,17 @@ class Outbox:
             LOGGER.warning("%s: %s dropped: %s", self._sim.id, item.action, exc)
             self._items.remove(item)
             self.dropped.append(item)
-            self._changed.notify()
+            self._notify()
 
     def _done(self, item: Queued, answer: dict[str, Any]) -> None:
         self._items.remove(item)
         if item.local_id is not None:
             self._resolve(item.local_id, int(answer["transactionId"]))
+        self._notify()
+
+    def _notify(self) -> None:
         self._changed.notify()
+        self._sim.state_changed()
 
     def _pick(self, *, newest_first: bool) -> Queued:
         if newest_first:

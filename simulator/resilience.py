@@ -60,6 +60,7 @@ class Resilience:
         async def _open(self, boot_reason: str | None) -> None: ...
         async def _close_session(self) -> None: ...
         def _resumed_without_boot(self, registration: str | None) -> None: ...
+        def state_changed(self) -> None: ...  # noqa: D102
         def _spawn(
             self, coro: Coroutine[Any, Any, Any], name: str
         ) -> asyncio.Task[Any]: ...
@@ -68,6 +69,7 @@ class Resilience:
 
     def connection_lost(self, session: SessionBase) -> None:
         """Redial if configured: the receive loop of ``session`` ended."""
+        self.state_changed()
         if session is self._session and not self._stopping:
             LOGGER.info("%s: connection lost", self.id)
             if self.config.auto_reconnect:
@@ -99,6 +101,9 @@ class Resilience:
         if reason is None and registration != "Accepted":
             reason = "PowerUp"  # never accepted: a reconnect must boot
         old = self._session
+        LOGGER.debug(
+            "%s: dialling (registration %s, boot %s)", self.id, registration, reason
+        )
         await self._open(reason)
         if self._redial_task is asyncio.current_task():
             self._redial_task = None  # a drop from now on needs a new redial

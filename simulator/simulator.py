@@ -91,6 +91,7 @@ class ChargePointSimulator(Resilience):
         self.status_announced = False
         self._announced_signal = Signal()
         self._transaction_signal = Signal()
+        self._state_signal = Signal()
         self._raw: asyncio.Queue[str] = asyncio.Queue()
         self._session: ChargerBase | None = None
         self._ws: ClientConnection | None = None
@@ -156,6 +157,16 @@ class ChargePointSimulator(Resilience):
         """Wait until the offline queue is empty (every message answered)."""
         if self.outbox is not None:
             await self.outbox.wait_empty(timeout)
+
+    async def wait_until_delivered(self, timeout: float | None = 10.0) -> None:
+        """Wait until the charger is online and accepted with an empty queue."""
+        await self._state_signal.wait_for(
+            lambda: True if self.ready and self.queued == 0 else None, timeout
+        )
+
+    def state_changed(self) -> None:
+        """Wake waiters: connection, registration or queue changed."""
+        self._state_signal.notify()
 
     async def start(self) -> None:
         """Connect, then run the receive loop and boot sequence in the background."""
@@ -306,6 +317,7 @@ class ChargePointSimulator(Resilience):
         """Record a BootNotification answer and wake waiters."""
         self._registration = status
         self._registration_signal.notify()
+        self._state_signal.notify()
 
     async def wait_for_registration(
         self, status: str = "Accepted", timeout: float | None = 10.0
