@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 import logging
 from typing import Any, Protocol
 
 from .capabilities import read_capabilities, read_resumption_timeout
+from .central_config import CentralConfig
 from .charger import ChargerConnection
 from .commands import ChargerCommands
-from .const import (
-    DEFAULT_CALL_TIMEOUT,
-    DEFAULT_HEARTBEAT_INTERVAL,
-    PENDING_BOOT_INTERVAL,
-    OcppVersion,
-)
+from .const import OcppVersion
 from .deviations import ChargerTolerance, DeviationLog
 from .errors import CallFailedError, ConnectionLostError
 from .model import AuthorizationStatus, BootInfo, RegistrationStatus
@@ -33,25 +28,6 @@ _LOGGER = logging.getLogger(__name__)
 
 CLOSE_REPLACED = 1000
 CLOSE_FORGOTTEN = 1000
-
-
-@dataclass(kw_only=True)
-class CentralConfig:
-    """Settings that may change while chargers are connected."""
-
-    heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL
-    auto_accept: bool = False
-    pending_boot_interval: int = PENDING_BOOT_INTERVAL
-    call_timeout: float = DEFAULT_CALL_TIMEOUT
-    # Authorization policy: every tag, or only the listed ones.
-    authorize_all: bool = True
-    allowed_tags: frozenset[str] = frozenset()
-    # Chargers the user blocked: BootNotification Rejected, nothing processed.
-    rejected: frozenset[str] = frozenset()
-    rejected_boot_interval: int = 3600
-    # Refuse every schema violation (certification) instead of reading what
-    # is understood in a frame (GUIDE §5 item 15).
-    strict_validation: bool = False
 
 
 class CsmsListener(TrackerListener, Protocol):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from .central_config import CentralConfig
 from .const import OcppVersion
+from .deviations import ChargerTolerance
 from .errors import ErrorKind, OcppCallError
 from .model import AuthorizationStatus, BootInfo, RegistrationStatus
 from .session import FrameConnection, Session
@@ -12,11 +14,39 @@ from .tracker import ChargerTracker
 from .v16 import V16Adapter
 from .v201 import V201Adapter
 
-if TYPE_CHECKING:
-    from .central import CentralSystem
-
 # Before acceptance only these may be processed (2.0.1 B02.FR.02/B03).
 _ALLOWED_BEFORE_ACCEPTANCE = frozenset({"BootNotification"})
+
+
+class ChargerHost(Protocol):
+    """What a connection asks of the central system (``CentralSystem``)."""
+
+    @property
+    def config(self) -> CentralConfig:
+        """Return the settings in force."""
+
+    def tracker(self, charger_id: str) -> ChargerTracker:
+        """Return the charger's neutral state."""
+
+    def tolerance(self, charger_id: str) -> ChargerTolerance:
+        """Return the validation policy of the charger's session."""
+
+    def is_accepted(self, charger_id: str) -> bool:
+        """Return True when the charger may talk to us."""
+
+    def authorize(self, id_tag: str) -> AuthorizationStatus:
+        """Answer an id tag."""
+
+    def decide_boot(
+        self, charger_id: str, version: OcppVersion, info: BootInfo
+    ) -> RegistrationStatus:
+        """Decide a BootNotification."""
+
+    def charger_accepted_boot(self, conn: ChargerConnection) -> None:
+        """Handle an accepted boot of this connection."""
+
+    def charger_resumed(self, conn: ChargerConnection) -> None:
+        """Handle a reconnect without a boot."""
 
 
 class ChargerConnection:
@@ -27,7 +57,7 @@ class ChargerConnection:
         charger_id: str,
         version: OcppVersion,
         connection: FrameConnection,
-        central: CentralSystem,
+        central: ChargerHost,
     ) -> None:
         """Create the session and pick the adapter for the negotiated version."""
         self.charger_id = charger_id

@@ -126,18 +126,20 @@ class V16Adapter(VersionAdapter):
         tracker = self._host.tracker
         transaction_id = str(payload["transactionId"])
         evse_id = tracker.evse_of(transaction_id)
-        if evse_id is None and payload["transactionId"] <= 0:
-            # We never hand out ids below 1: a charger that lost the id it got
-            # (go-e sends -1) means its running transaction, if it has one.
-            if (only := tracker.only_open_transaction()) is not None:
-                _LOGGER.warning(
-                    "%s stopped transaction %s; taking it as its only open "
-                    "transaction %s",
-                    tracker.charger_id,
-                    transaction_id,
-                    only.transaction_id,
-                )
-                transaction_id, evse_id = only.transaction_id, only.evse_id
+        # We never hand out ids below 1: a charger that lost the id it got
+        # (go-e sends -1) means its running transaction, if it has only one.
+        if (
+            evse_id is None
+            and payload["transactionId"] <= 0
+            and (only := tracker.only_open_transaction()) is not None
+        ):
+            _LOGGER.warning(
+                "%s stopped transaction %s; taking it as its only open transaction %s",
+                tracker.charger_id,
+                transaction_id,
+                only.transaction_id,
+            )
+            transaction_id, evse_id = only.transaction_id, only.evse_id
         if evse_id is not None and payload.get("transactionData"):
             tracker.apply_samples(
                 evse_id, samples_v16(payload["transactionData"]), transaction_id
