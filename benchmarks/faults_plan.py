@@ -27,6 +27,10 @@ VERSIONS = ("1.6", "2.0.1", "2.1")
 # everything a CSMS may see at once (a queue of steps) stays under the
 # integration's 1 kWh plausibility slack for readings close in time.
 STEP_WH = (1, 60)
+# Charger-clock seconds per meter step: samples carry distinct, realistic
+# timestamps (at most 60 Wh in 10 s = 21.6 kW) although the campaign takes
+# milliseconds per step.
+STEP_SECONDS = 10.0
 ID_TAG = "CAMPAIGN"
 
 
@@ -149,6 +153,7 @@ class Campaign:
     async def charge(self, rig: Rig, evse_id: int) -> None:
         """Move the meter by a step; one sample goes out (or is queued)."""
         wh = self.rng.randint(*STEP_WH)
+        rig.sim.advance_clock(STEP_SECONDS)
         rig.sim.add_energy(evse_id, wh)
         rig.sessions[evse_id].energy_wh += wh
         await rig.sim.send_meter_values(evse_id)

@@ -98,7 +98,7 @@ class ChargerBase(SessionBase):
 
     def timestamp(self) -> str:
         """Now, as the charger's (possibly skewed) clock says it."""
-        return utc_now(self.sim.faults.clock_skew)
+        return utc_now(self.sim.faults.clock_skew + self.sim.clock_offset)
 
     def tasks_to_stop_offline(self) -> list[asyncio.Task[Any]]:
         """Timers end with the connection; with an offline queue, flows go on.

@@ -206,12 +206,20 @@ class SessionBase:
         else:
             try:
                 await self.route_message(text)
+            except ConnectionError as exc:
+                # The link died before our answer left: the CSMS asks again.
+                LOGGER.info("%s: %s not answered: %s", self.id, action, exc)
             except Exception:
                 LOGGER.exception("%s: handling %s failed", self.id, action)
         self.sim.record_call(ReceivedCall(action, payload))
 
     async def _reply_error(self, unique_id: str, code: str, description: str) -> None:
-        await self._send(json.dumps([MESSAGE_ERROR, unique_id, code, description, {}]))
+        try:
+            await self._send(
+                json.dumps([MESSAGE_ERROR, unique_id, code, description, {}])
+            )
+        except ConnectionError as exc:
+            LOGGER.info("%s: error reply not sent: %s", self.id, exc)
 
     # ------------------------------------------------------------- calls
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
@@ -92,6 +92,8 @@ class ChargePointSimulator(Resilience):
         self._announced_signal = Signal()
         self._transaction_signal = Signal()
         self._state_signal = Signal()
+        # Simulated time that passed on the charger's clock (advance_clock).
+        self.clock_offset = timedelta(0)
         self._raw: asyncio.Queue[str] = asyncio.Queue()
         self._session: ChargerBase | None = None
         self._ws: ClientConnection | None = None
@@ -498,6 +500,14 @@ class ChargePointSimulator(Resilience):
         evse.energy_wh += wh
         if evse.car is not None:
             evse.car.add_energy(wh)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Let simulated time pass on the charger's clock (timestamps only).
+
+        A test that charges for hours in milliseconds keeps its samples
+        realistically apart; the meter itself only moves by ``add_energy``.
+        """
+        self.clock_offset += timedelta(seconds=seconds)
 
     def skip_seq_no(self, evse_id: int = 1, count: int = 1) -> None:
         """2.x: the next TransactionEvent skips ``count`` seqNo (queue overflow)."""
