@@ -49,15 +49,10 @@ from .const import (
 from .csms.central import CentralConfig, CentralSystem
 from .csms.security import SecurityProfile, server_ssl_context
 from .csms.server import CsmsServer, ServerConfig
-from .runtime import (
-    OcppCsmsConfigEntry,
-    OcppCsmsRuntime,
-    charger_credentials,
-    charger_subentries,
-    tls_files,
-)
+from .runtime import OcppCsmsConfigEntry, OcppCsmsRuntime
 from .smart import SmartCharging
 from .store import ChargerStore
+from .subentries import charger_credentials, charger_subentries, tls_files
 
 _LOGGER = logging.getLogger(__name__)
 

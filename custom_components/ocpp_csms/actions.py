@@ -31,7 +31,8 @@ from .csms.errors import CallFailedError, ConnectionLostError
 from .csms.security import new_password
 from .csms.validation import schema_error
 from .errors import command_error, limit_error
-from .runtime import OcppCsmsConfigEntry, charger_subentries
+from .runtime import OcppCsmsConfigEntry
+from .subentries import charger_subentries
 
 SERVICE_GET_CHARGER_PASSWORD = "get_charger_password"
 SERVICE_ROTATE_CHARGER_PASSWORD = "rotate_charger_password"

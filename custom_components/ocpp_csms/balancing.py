@@ -7,6 +7,7 @@ from collections.abc import Hashable
 import logging
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
@@ -36,8 +37,8 @@ from .const import (
 )
 from .csms.errors import CallFailedError
 from .csms.profiles import ProfilePurpose, RateUnit
+from .hub import hub_of
 from .readings import read_number, read_power_w
-from .runtime import OcppCsmsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ RESEND_THRESHOLD_A = 1.0
 class SiteBalancer:
     """Keep the charging EVSEs of one hub under the main fuse."""
 
-    def __init__(self, hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Balance the chargers of one hub entry."""
         self._hass = hass
         self._entry = entry
@@ -120,7 +121,7 @@ class SiteBalancer:
         return None
 
     def _demands(self) -> list[EvseDemand]:
-        runtime = self._entry.runtime_data
+        runtime = hub_of(self._entry)
         central = runtime.central
         demands = []
         for charger_id in runtime.accepted:
@@ -148,7 +149,7 @@ class SiteBalancer:
         It holds even when Home Assistant is gone. Chargers that refuse
         station-max profiles (some do) are balanced by the per-EVSE limits only.
         """
-        central = self._entry.runtime_data.central
+        central = hub_of(self._entry).central
         state = central.tracker(charger_id).state
         unit = (
             RateUnit.AMPS
@@ -194,7 +195,7 @@ class SiteBalancer:
             shares = {demand.key: self.fallback_a for demand in demands}
         else:
             shares = allocate(Site(fuse_a=self.fuse_a, measured_a=measured), demands)
-        runtime = self._entry.runtime_data
+        runtime = hub_of(self._entry)
         for key, amps in shares.items():
             previous = self.sent.get(key)
             if previous is not None and abs(previous - amps) < RESEND_THRESHOLD_A:

@@ -56,16 +56,11 @@ from .csms.tracker import (
     TagPresented,
 )
 from .deviation_issues import DeviationIssues
+from .hub import ModeControl, hub_of, loaded_hub
 from .limit_restore import async_check_after_reconnect, async_restore_after_boot
 from .repairs import FailureStreak
-from .runtime import (
-    OcppCsmsRuntime,
-    charger_subentries,
-    charger_subentry_data,
-    charger_title,
-)
-from .smart import SmartCharging
 from .store import ChargerStore
+from .subentries import charger_subentries, charger_subentry_data, charger_title
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -271,17 +266,17 @@ class HubBridge:
         self._store.schedule_save()
 
     @property
-    def _smart(self) -> SmartCharging | None:
-        runtime: OcppCsmsRuntime | None = getattr(self._entry, "runtime_data", None)
-        return runtime.smart if runtime is not None else None
+    def _smart(self) -> ModeControl | None:
+        hub = loaded_hub(self._entry)
+        return hub.smart if hub is not None else None
 
     @callback
     def charger_connected(self, charger_id: str, version: OcppVersion) -> None:
         """Tell the charger's entities it is online; bring its modes up to date."""
         self._notify(charger_id)
-        if (
-            smart := self._smart
-        ) is not None and charger_id in self._entry.runtime_data.accepted:
+        if (smart := self._smart) is not None and charger_id in hub_of(
+            self._entry
+        ).accepted:
             # Re-plans may have waited for it (e.g. after an HA restart).
             smart.charger_online(charger_id)
 
@@ -368,11 +363,11 @@ class HubBridge:
     @callback
     def _protect(self, charger_id: str) -> None:
         """With load balancing, give an accepted charger the fuse as its maximum."""
-        runtime: OcppCsmsRuntime | None = getattr(self._entry, "runtime_data", None)
-        if runtime is not None and runtime.balancer and runtime.balancer.enabled:
+        hub = loaded_hub(self._entry)
+        if hub is not None and hub.balancer and hub.balancer.enabled:
             self._entry.async_create_background_task(
                 self._hass,
-                runtime.balancer.async_protect(charger_id),
+                hub.balancer.async_protect(charger_id),
                 f"ocpp_csms station max {charger_id}",
             )
 

@@ -83,7 +83,7 @@ from .const import (
 from .csms.const import OcppVersion
 from .csms.model import BootInfo
 from .csms.security import SecurityProfile, new_password, server_ssl_context
-from .runtime import (
+from .subentries import (
     charger_subentries,
     charger_subentry_data,
     charger_title,

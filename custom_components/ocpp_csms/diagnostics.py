@@ -10,7 +10,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import DOMAIN
-from .runtime import OcppCsmsConfigEntry, charger_subentries
+from .runtime import OcppCsmsConfigEntry
+from .subentries import charger_subentries
 
 TO_REDACT = {"serial_number", "password", "authorization_key", "id_tag"}
 

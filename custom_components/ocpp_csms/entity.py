@@ -31,9 +31,10 @@ from .csms.commands import ChargerCommands
 from .csms.errors import CallFailedError
 from .csms.model import ChargerState, EvseState
 from .errors import command_error, limit_error
-from .runtime import OcppCsmsConfigEntry, charger_subentries
+from .runtime import OcppCsmsConfigEntry
 from .smart import SmartCharging
 from .smart_state import EvseCharging
+from .subentries import charger_subentries
 
 
 class ChargerEntity(Entity):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
@@ -25,15 +26,15 @@ from .charging.engine import (
 from .const import signal_evse_update
 from .csms.errors import CallFailedError
 from .csms.profiles import RateUnit
-from .runtime import OcppCsmsConfigEntry
+from .hub import hub_of
 from .smart_state import EvseKey
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def _user_limits(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[EvseKey, float]:
+def _user_limits(entry: ConfigEntry, charger_id: str) -> dict[EvseKey, float]:
     """Return the user limits of a charger that no mode or balancer manages."""
-    runtime = entry.runtime_data
+    runtime = hub_of(entry)
     limits: dict[EvseKey, float] = {}
     for key, amps in runtime.user_limits.items():
         if key[0] != charger_id:
@@ -52,10 +53,10 @@ def _user_limits(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[EvseKey, f
 
 
 async def async_restore_after_boot(
-    hass: HomeAssistant, entry: OcppCsmsConfigEntry, charger_id: str
+    hass: HomeAssistant, entry: ConfigEntry, charger_id: str
 ) -> None:
     """Send every limit of ours again: a booted charger may have lost them."""
-    runtime = entry.runtime_data
+    runtime = hub_of(entry)
     if (balancer := runtime.balancer) is not None and balancer.enabled:
         for sent in [
             key
@@ -69,10 +70,10 @@ async def async_restore_after_boot(
 
 
 async def async_check_after_reconnect(
-    hass: HomeAssistant, entry: OcppCsmsConfigEntry, charger_id: str
+    hass: HomeAssistant, entry: ConfigEntry, charger_id: str
 ) -> None:
     """Send a limit again where the charger no longer applies it."""
-    central = entry.runtime_data.central
+    central = hub_of(entry).central
     for key, amps in _user_limits(entry, charger_id).items():
         try:
             composite = await central.commands(charger_id).composite_schedule(
@@ -100,9 +101,9 @@ async def async_check_after_reconnect(
 
 
 async def _async_apply(
-    hass: HomeAssistant, entry: OcppCsmsConfigEntry, key: EvseKey, amps: float
+    hass: HomeAssistant, entry: ConfigEntry, key: EvseKey, amps: float
 ) -> None:
-    runtime = entry.runtime_data
+    runtime = hub_of(entry)
     charger_id, evse_id = key
     try:
         await runtime.limiter(charger_id).set_limit(

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import logging
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -52,7 +53,7 @@ from .const import (
     signal_plan_update,
 )
 from .csms.errors import CallFailedError, ConnectionLostError
-from .runtime import OcppCsmsConfigEntry
+from .hub import hub_of
 from .smart_inputs import SiteInputs
 from .smart_state import (
     EvseCharging,
@@ -81,7 +82,7 @@ class SmartCharging:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: OcppCsmsConfigEntry,
+        entry: ConfigEntry,
         stored: Mapping[str, Any],
     ) -> None:
         """Restore the EVSEs' settings and session bookkeeping."""
@@ -143,7 +144,7 @@ class SmartCharging:
         if "mode" in changes:
             state.surplus = None
             state.sent_steps = None
-        self._entry.runtime_data.store.schedule_save()
+        hub_of(self._entry).store.schedule_save()
         await self.async_apply(key, explicit="mode" in changes)
 
     # -- listeners -------------------------------------------------------------
@@ -253,7 +254,7 @@ class SmartCharging:
         if key not in self.evses:
             return
         state = self.evses[key]
-        evse = self._entry.runtime_data.central.tracker(charger_id).state.evse(evse_id)
+        evse = hub_of(self._entry).central.tracker(charger_id).state.evse(evse_id)
         transaction = evse.transaction
         if transaction is None:
             return
@@ -290,7 +291,7 @@ class SmartCharging:
         self.schedule_all(plans_only=True)
 
     def _online(self, key: EvseKey) -> bool:
-        return self._entry.runtime_data.central.connection(key[0]) is not None
+        return hub_of(self._entry).central.connection(key[0]) is not None
 
     # -- applying a mode -------------------------------------------------------
 
@@ -336,7 +337,7 @@ class SmartCharging:
                 mode=mode, status="no_prices", need=need, departure=departure
             )
             return
-        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        evse = hub_of(self._entry).central.tracker(key[0]).state.evse(key[1])
         delivered = (evse.session_energy_wh or 0.0) if evse.transaction else 0.0
         if state.estimate_wh is None or not evse.transaction:
             state.estimate_wh = need.energy_wh + delivered
@@ -399,7 +400,7 @@ class SmartCharging:
         layer: LimitLayer = LimitLayer.BASE,
     ) -> bool:
         """Send steps through the limiter; failures are logged and counted."""
-        runtime = self._entry.runtime_data
+        runtime = hub_of(self._entry)
         state.send_failure = "charger_offline"
         if not self._online(key):
             return False
@@ -436,7 +437,7 @@ class SmartCharging:
         self, key: EvseKey, state: EvseCharging, now: datetime
     ) -> None:
         mode = state.settings.mode
-        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        evse = hub_of(self._entry).central.tracker(key[0]).state.evse(key[1])
         if evse.transaction is None:
             return
         inputs = self.inputs.surplus_inputs(key, now)
@@ -491,9 +492,7 @@ class SmartCharging:
         if state.override_until is None:
             return
         try:
-            await self._entry.runtime_data.limiter(key[0]).clear(
-                key[1], LimitLayer.OVERRIDE
-            )
+            await hub_of(self._entry).limiter(key[0]).clear(key[1], LimitLayer.OVERRIDE)
         except CallFailedError as err:
             _LOGGER.debug("Could not clear the surplus override: %s", err)
             return

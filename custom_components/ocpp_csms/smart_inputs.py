@@ -7,6 +7,7 @@ from datetime import datetime
 import logging
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
@@ -27,9 +28,9 @@ from .const import (
     CONF_PV_POWER_SENSOR,
     DOMAIN,
 )
+from .hub import hub_of
 from .price_source import PriceSource
 from .readings import price_currency, read_number, read_power_w
-from .runtime import OcppCsmsConfigEntry
 
 if TYPE_CHECKING:
     from .smart_state import EvseCharging, EvseKey
@@ -44,7 +45,7 @@ HOUSE_LOAD_SMOOTHING = 0.05
 class SiteInputs:
     """Reads the hub's configured entities and an EVSE's state for the brain."""
 
-    def __init__(self, hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Read the entities named in the hub's options."""
         self._hass = hass
         self._entry = entry
@@ -100,7 +101,7 @@ class SiteInputs:
 
     def max_a(self, key: EvseKey) -> float:
         """Return the EVSE's cap: the user's maximum current, within the fuse."""
-        runtime = self._entry.runtime_data
+        runtime = hub_of(self._entry)
         user = runtime.user_limits.get(key)
         limit = user if user else 32.0
         if runtime.balancer is not None and runtime.balancer.enabled:
@@ -109,18 +110,18 @@ class SiteInputs:
 
     def phases(self, key: EvseKey) -> tuple[int, float]:
         """Return the phases the car uses (3 until seen) and the voltage."""
-        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        evse = hub_of(self._entry).central.tracker(key[0]).state.evse(key[1])
         electrical = electrical_of(evse)
         return electrical.phases, electrical.voltage_v
 
     def phase_switching(self, key: EvseKey) -> bool:
         """Return whether the charger can switch between one and three phases."""
-        tracker = self._entry.runtime_data.central.tracker(key[0])
+        tracker = hub_of(self._entry).central.tracker(key[0])
         return tracker.state.capabilities.phase_switching
 
     def need(self, key: EvseKey, state: EvseCharging) -> EnergyNeed:
         """Return the energy the car still needs for the EVSE's target."""
-        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        evse = hub_of(self._entry).central.tracker(key[0]).state.evse(key[1])
         session_wh = (evse.session_energy_wh or 0.0) if evse.transaction else 0.0
         return energy_needed(
             state.settings,
@@ -164,7 +165,7 @@ class SiteInputs:
         )
         if grid is None:
             return None
-        evse = self._entry.runtime_data.central.tracker(key[0]).state.evse(key[1])
+        evse = hub_of(self._entry).central.tracker(key[0]).state.evse(key[1])
         ev = evse.power_w or 0.0
         battery = read_power_w(self._hass, options.get(CONF_BATTERY_POWER_SENSOR))
         pv = read_power_w(self._hass, options.get(CONF_PV_POWER_SENSOR))
