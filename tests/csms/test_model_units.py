@@ -182,3 +182,13 @@ def test_interrupted_transaction_needs_a_status_after_the_boot() -> None:
     assert tracker.resumption_deadline(1) is not None
     tracker.set_status(1, ConnectorStatus.CHARGING)
     assert tracker.resumption_deadline(1) is None
+
+
+def test_counter_after_a_clock_jump_back_still_spots_late_readings() -> None:
+    """A charger clock a day ahead, then corrected: a re-ordered reading is no reset."""
+    counter = EnergyCounter()
+    counter.update(100, T0)
+    counter.update(120, T0 + timedelta(days=1))  # clock a day ahead
+    counter.update(130, T0 + timedelta(seconds=20))  # corrected
+    assert counter.update(125, T0 + timedelta(seconds=10)) == 130  # late, re-ordered
+    assert counter.update(140, T0 + timedelta(seconds=30)) == 140

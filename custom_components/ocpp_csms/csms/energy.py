@@ -83,9 +83,11 @@ class EnergyCounter:
         return MAX_PLAUSIBLE_POWER_W * hours + PLAUSIBLE_SLACK_WH
 
     def _rebase(self, register_wh: float, at: datetime) -> None:
+        # The time of the reading we follow, not the latest time ever seen: a
+        # charger whose clock jumped back (a day off, then corrected) keeps
+        # its late re-ordered readings recognisable after the jump.
         self.last_register_wh = register_wh
-        if self.last_time is None or at > self.last_time:
-            self.last_time = at
+        self.last_time = at
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-able form for persistence."""
