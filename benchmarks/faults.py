@@ -156,7 +156,7 @@ async def _drive(
         if rng.random() >= FAULT_SHARE:
             await campaign.normal_step(rig)
             continue
-        kind = rng.choice([FaultKind.HA_RESTART, *campaign.fault_kinds(rig)])
+        kind = rng.choice(campaign.fault_kinds(rig))
         counts[kind] += 1
         if kind is FaultKind.HA_RESTART:
             campaign.note(rig, "FAULT ha_restart")
@@ -205,7 +205,8 @@ async def campaign_run(
         await core.start()
         url = f"ws://127.0.0.1:{port}"
         rigs = [make_rig(i, url, rng) for i in range(args.chargers)]
-        campaign = Campaign(rigs, rng, Ledger())
+        excluded = frozenset(FaultKind(kind) for kind in args.exclude)
+        campaign = Campaign(rigs, rng, Ledger(), excluded)
         try:
             await _start_rigs(rigs)
             stalls = await _drive(campaign, core, args.faults, counts)
@@ -282,6 +283,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--chargers", type=int, default=6, help="simulated chargers (6)"
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        choices=[kind.value for kind in FaultKind],
+        help="leave this fault kind out (repeatable), e.g. to see what it hides",
     )
     parser.add_argument("--json", help="also write the result as JSON to this file")
     parser.add_argument("--trace", help="write every step and fault to this file")

@@ -4,6 +4,14 @@ The campaign runs in its own process: it starts and restarts a real Home
 Assistant core (its own event loop policy, storage in a temporary directory)
 and simulated chargers of all three OCPP versions on 127.0.0.1, injects faults
 and reports what HA got wrong as JSON.
+
+Known to fail on the integration as of this test's writing (seed 1 picked
+before looking at results): ``test_energy_sensors_are_true`` and
+``test_every_session_reported_once_with_its_energy``, because energy is
+doubled when a charger whose clock went back (a day) later delivers queued
+readings out of order (lower late readings are taken for meter resets), and a
+2.x session whose Updated events arrive before its Started reports too little
+energy (its start register is taken from the first event seen).
 """
 
 from __future__ import annotations

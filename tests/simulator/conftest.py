@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import itertools
 from typing import Any
 
+from ocpp.exceptions import InternalError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Cp16, call_result as result16
 from ocpp.v21 import ChargePoint as Cp21
@@ -75,6 +76,8 @@ class Behaviour:
 
     boots: list[tuple[str, int]] = field(default_factory=list)
     heartbeat_interval: int = 300
+    # Answer this many TransactionEvents with a CALLERROR (InternalError).
+    refuse_transaction_events: int = 0
     tx_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def boot(self) -> tuple[str, int]:
@@ -161,6 +164,9 @@ class Csms2x:
 
     @on("TransactionEvent")
     def on_transaction_event(self, **kw: Any) -> Any:
+        if self.beh.refuse_transaction_events > 0:
+            self.beh.refuse_transaction_events -= 1
+            raise InternalError(description="refused by the test")
         self.rec.put("TransactionEvent", kw)
         return self._call_result.TransactionEvent()
 

@@ -194,3 +194,25 @@ async def test_out_of_order_delivery(
     while csms.rec.pending("TransactionEvent"):
         seq.append((await csms.rec.next("TransactionEvent"))["seq_no"])
     assert seq[-5:] == [4, 3, 2, 1, 0]
+
+
+@pytest.mark.parametrize(("refusals", "delivered"), [(2, True), (3, False)])
+async def test_refused_messages_are_retried_then_given_up(
+    csms: Harness, sim_factory: Any, refusals: int, delivered: bool
+) -> None:
+    sim: ChargePointSimulator = await sim_factory(
+        csms.config(
+            ocpp_version="2.0.1",
+            meter_interval=0,
+            offline_queue=True,
+            tx_retry_interval=0.01,
+            tx_message_attempts=3,
+        )
+    )
+    await sim.wait_until_ready()
+    csms.beh.refuse_transaction_events = refusals
+    await sim.plug_in(1)  # Started: refused, queued, retried
+    await sim.wait_until_delivered()
+    assert sim.outbox is not None
+    assert len(sim.outbox.dropped) == (0 if delivered else 1)
+    assert csms.rec.pending("TransactionEvent") == (1 if delivered else 0)
