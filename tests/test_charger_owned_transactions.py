@@ -341,3 +341,27 @@ async def test_resumption_window_follows_the_chargers_tx_resumption_timeout(
     await sim.heartbeat()
     tracker = loaded_hub.runtime_data.central.tracker("CP_1")
     assert tracker.resumption_window_s == window
+
+
+async def test_v201_started_delivered_after_its_updated_moves_the_start_back(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """Out-of-order queue: Updated first, then its Started; the session counts from the start."""
+    ended = async_capture_events(hass, "ocpp_csms_session_ended")
+    sim = await accepted_charger(hass, start_simulator, version="2.0.1")
+    clock = Clock()
+    started = _event_v201(clock, "Started", 0, 1000, evse=True)
+    updated = _event_v201(clock, "Updated", 1, 1200, evse=True)
+    await sim.call("TransactionEvent", updated)
+    assert _session_energy(hass) == 0
+    await sim.call("TransactionEvent", started)
+    await hass.async_block_till_done()
+    assert _session_energy(hass) == 200
+    await sim.call(
+        "TransactionEvent",
+        _event_v201(clock, "Ended", 2, 1500, info={"stoppedReason": "Local"}),
+    )
+    await hass.async_block_till_done()
+    (event,) = ended
+    assert event.data["energy_kwh"] == 0.5
+    assert event.data["started_at"] == started["timestamp"].replace("Z", "+00:00")

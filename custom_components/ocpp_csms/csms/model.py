@@ -96,6 +96,11 @@ class Transaction:
     interrupted: bool = False
     # While interrupted: since when the EVSE reports idle (no cable).
     idle_since: datetime | None = None
+    # The register the session's base was taken from; None until a reading.
+    start_register_wh: float | None = None
+    # False while the session is known only from events after its start
+    # (2.x: an Updated delivered before its Started).
+    start_seen: bool = True
 
     def energy_wh(self, counter_wh: float) -> float:
         """Return the energy of this session given the counter now."""

@@ -303,6 +303,8 @@ class ChargerTracker:
         id_tag: str | None,
         started_at: datetime,
         register_wh: float | None,
+        *,
+        start_seen: bool = True,
     ) -> Transaction:
         """Open a transaction (idempotent for the same id)."""
         existing = self.find_transaction(transaction_id)
@@ -325,6 +327,8 @@ class ChargerTracker:
             id_tag=id_tag,
             started_at=started_at,
             counter_start_wh=self.energy_wh(evse_id),
+            start_register_wh=register_wh,
+            start_seen=start_seen,
         )
         evse.transaction = transaction
         evse.plugged_in = True
@@ -339,6 +343,26 @@ class ChargerTracker:
         )
         self._listener.evse_changed(self.charger_id, evse_id)
         return transaction
+
+    def late_start(
+        self, transaction: Transaction, started_at: datetime, register_wh: float | None
+    ) -> None:
+        """Move a session's start back to its Started, delivered after later events.
+
+        The energy between the two registers was counted on the EVSE's meter
+        already; it belongs to this session.
+        """
+        transaction.start_seen = True
+        transaction.started_at = min(transaction.started_at, started_at)
+        if register_wh is None or transaction.start_register_wh is None:
+            return
+        earlier_wh = transaction.start_register_wh - register_wh
+        if earlier_wh > 0:
+            transaction.counter_start_wh = max(
+                0.0, transaction.counter_start_wh - earlier_wh
+            )
+            transaction.start_register_wh = register_wh
+            self._listener.evse_changed(self.charger_id, transaction.evse_id)
 
     def end_transaction(
         self,

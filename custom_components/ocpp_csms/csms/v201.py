@@ -198,10 +198,19 @@ class V201Adapter(VersionAdapter):
             tracker.apply_samples(evse_id, samples)
             wire.finished = False
             transaction = tracker.start_transaction(
-                evse_id, transaction_id, token, at, _register_wh(samples)
+                evse_id,
+                transaction_id,
+                token,
+                at,
+                _register_wh(samples),
+                start_seen=event == "Started",
             )
         else:
             tracker.apply_samples(evse_id, samples)
+            if event == "Started" and transaction and not transaction.start_seen:
+                # Delivered after its Updated (out of order): the session
+                # began here.
+                tracker.late_start(transaction, at, _register_wh(samples))
         if transaction is not None and token and transaction.id_tag is None:
             transaction.id_tag = token
         if transaction is not None:
