@@ -15,8 +15,8 @@ from custom_components.ocpp_csms.csms.model import (
     MeterSample,
 )
 from custom_components.ocpp_csms.csms.tracker import (
-    ChargerEvent,
     REASON_NEW_TRANSACTION,
+    ChargerEvent,
     ChargerTracker,
     SessionEnded,
     SessionStarted,
