@@ -17,7 +17,7 @@ from custom_components.ocpp_csms.const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_PHASE_SENSORS,
 )
-from simulator import ChargePointSimulator
+from simulator import ChargePointSimulator, Quirks, TxOnReboot
 
 from .conftest import SimulatorFactory
 from .helpers import entity_id
@@ -191,3 +191,35 @@ async def test_other_sensor_setups(
     await hass.async_block_till_done(wait_background_tasks=True)
     await sim.send_meter_values(1)
     assert sim.evse(1).current[0] == expected
+
+
+async def test_share_and_station_maximum_come_back_after_a_reboot(
+    hass: HomeAssistant, loaded_hub: MockConfigEntry, start_simulator: SimulatorFactory
+) -> None:
+    """A charger that forgets its profiles gets its share and the fuse again."""
+    sim = await start_simulator(
+        "CP_0",
+        "2.0.1",
+        max_current=32.0,
+        meter_interval=0,
+        quirks=Quirks(volatile_profiles=True),
+    )
+    await sim.wait_until_ready(timeout=10)
+    await sim.plug_in(1)
+    await sim.start_transaction(1, "CARD")
+    await sim.wait_for_transaction(1)
+    await _measure(hass, [sim], 20.0)
+    assert sim.evse(1).current[0] == 11.0
+    before = len(sim.received_calls)
+
+    await sim.power_cycle(TxOnReboot.RESUME)
+    await sim.wait_until_ready(timeout=10)
+    await _measure(hass, [sim], 20.0)
+    purposes = [
+        (call.payload.get("chargingProfile") or {}).get("chargingProfilePurpose")
+        for call in sim.received_calls[before:]
+        if call.action == "SetChargingProfile"
+    ]
+    assert "ChargingStationMaxProfile" in purposes
+    assert sim.profiles.installed, "the share was not sent again"
+    assert sim.evse(1).current[0] == 11.0
