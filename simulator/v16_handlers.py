@@ -20,6 +20,7 @@ from .model import EvseStatus
 from .profiles import Purpose, parse_profile
 from .session import after, on
 from .v16 import V16Flows
+from .vendor import answer_data_transfer
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -123,9 +124,18 @@ class V16ChargePoint(V16Flows, LibraryChargePoint):  # type: ignore[misc]
         return call_result.ClearCache(status="Accepted")
 
     @on("DataTransfer")
-    def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
-        """No vendor extensions."""
-        return call_result.DataTransfer(status="UnknownVendorId")
+    def on_data_transfer(
+        self,
+        vendor_id: str,
+        message_id: str | None = None,
+        data: str | None = None,
+        **_: Any,
+    ) -> Any:
+        """Our one vendor extension (vendor.py); other vendors are unknown."""
+        status, answer = answer_data_transfer(
+            self.sim.config.vendor, vendor_id, message_id, data
+        )
+        return call_result.DataTransfer(status=status, data=answer)
 
     @on("GetLocalListVersion")
     def on_get_local_list_version(self, **_: Any) -> Any:

@@ -20,6 +20,7 @@ from .meter import ReadingContext
 from .session import after, on
 from .v2x import V2xFlows
 from .v2x_remote import V2xRemote
+from .vendor import answer_data_transfer
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -241,6 +242,22 @@ class V2xHandlers(V2xRemote, V2xFlows):
                 "chargingSchedulePeriod": periods,
             },
         )
+
+    # ------------------------------------------------------- data transfer
+
+    @on("DataTransfer")
+    def on_data_transfer(
+        self,
+        vendor_id: str,
+        message_id: str | None = None,
+        data: Any = None,
+        **_: Any,
+    ) -> Any:
+        """Our one vendor extension (vendor.py); other vendors are unknown."""
+        status, answer = answer_data_transfer(
+            self.sim.config.vendor, vendor_id, message_id, data
+        )
+        return self._call_result.DataTransfer(status=status, data=answer)
 
     # ------------------------------------------------------------ trigger
 

@@ -49,6 +49,7 @@ from .const import (
 from .csms.central import CentralConfig, CentralSystem
 from .csms.security import SecurityProfile, server_ssl_context
 from .csms.server import CsmsServer, ServerConfig
+from .raw_actions import async_setup_raw_actions
 from .runtime import OcppCsmsConfigEntry, OcppCsmsRuntime
 from .smart import SmartCharging
 from .store import ChargerStore
@@ -73,6 +74,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions once."""
     async_setup_actions(hass)
+    async_setup_raw_actions(hass)
     return True
 
 

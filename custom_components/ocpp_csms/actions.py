@@ -73,7 +73,7 @@ COMPOSITE_SCHEMA = EVSE_SCHEMA.extend(
 )
 
 
-def _charger_of(hass: HomeAssistant, device_id: str) -> tuple[OcppCsmsConfigEntry, str]:
+def charger_of(hass: HomeAssistant, device_id: str) -> tuple[OcppCsmsConfigEntry, str]:
     """Return the loaded hub entry and charger id behind a device."""
     device = dr.async_get(hass).async_get(device_id)
     if device is not None:
@@ -100,7 +100,7 @@ def _charger_of(hass: HomeAssistant, device_id: str) -> tuple[OcppCsmsConfigEntr
 
 
 async def _get_password(call: ServiceCall) -> ServiceResponse:
-    entry, charger_id = _charger_of(call.hass, call.data[ATTR_DEVICE_ID])
+    entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
     subentry = charger_subentries(entry)[charger_id]
     return {"charger_id": charger_id, "password": subentry.data[CONF_PASSWORD]}
 
@@ -108,7 +108,7 @@ async def _get_password(call: ServiceCall) -> ServiceResponse:
 async def _rotate_password(call: ServiceCall) -> ServiceResponse:
     """Send the charger a new password; the old one stays valid until it is used."""
     hass = call.hass
-    entry, charger_id = _charger_of(hass, call.data[ATTR_DEVICE_ID])
+    entry, charger_id = charger_of(hass, call.data[ATTR_DEVICE_ID])
     password = new_password()
     try:
         await entry.runtime_data.central.commands(charger_id).set_password(password)
@@ -124,7 +124,7 @@ async def _rotate_password(call: ServiceCall) -> ServiceResponse:
 
 async def _set_limit(call: ServiceCall) -> ServiceResponse:
     """Limit an EVSE through the profile engine; report what was applied."""
-    entry, charger_id = _charger_of(call.hass, call.data[ATTR_DEVICE_ID])
+    entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
     duration: timedelta | None = call.data.get(ATTR_DURATION)
     try:
         applied = await entry.runtime_data.limiter(charger_id).set_limit(
@@ -150,7 +150,7 @@ async def _set_limit(call: ServiceCall) -> ServiceResponse:
 
 async def _set_profile(call: ServiceCall) -> None:
     """Send a profile written by the user, checked against the official schema."""
-    entry, charger_id = _charger_of(call.hass, call.data[ATTR_DEVICE_ID])
+    entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
     central = entry.runtime_data.central
     conn = central.connection(charger_id)
     if conn is None:
@@ -178,7 +178,7 @@ async def _set_profile(call: ServiceCall) -> None:
 
 async def _clear_profile(call: ServiceCall) -> None:
     """Clear one profile by id, or every limit profile of ours on the EVSE."""
-    entry, charger_id = _charger_of(call.hass, call.data[ATTR_DEVICE_ID])
+    entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
     evse_id = call.data[ATTR_EVSE_ID]
     ids = (
         [call.data[ATTR_PROFILE_ID]]
@@ -196,7 +196,7 @@ async def _clear_profile(call: ServiceCall) -> None:
 
 async def _get_composite(call: ServiceCall) -> ServiceResponse:
     """Return the schedule the charger will apply."""
-    entry, charger_id = _charger_of(call.hass, call.data[ATTR_DEVICE_ID])
+    entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
     duration: timedelta = call.data[ATTR_DURATION]
     try:
         schedule = await entry.runtime_data.central.commands(

@@ -34,6 +34,7 @@ from .const import (
     CONF_SERIAL_NUMBER,
     CONF_VENDOR,
     DOMAIN,
+    EVENT_DATA_TRANSFER,
     EVENT_SECURITY_EVENT,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
@@ -50,6 +51,7 @@ from .csms.security import new_password
 from .csms.tolerance import Deviation
 from .csms.tracker import (
     ChargerEvent,
+    DataTransferReceived,
     SecurityEvent,
     SessionEnded,
     SessionStarted,
@@ -253,6 +255,16 @@ class HubBridge:
                             "tech_info": event.tech_info or "-",
                         },
                     )
+            case DataTransferReceived():
+                self._hass.bus.async_fire(
+                    EVENT_DATA_TRANSFER,
+                    base
+                    | {
+                        "vendor_id": event.vendor_id,
+                        "message_id": event.message_id,
+                        "data": event.data,
+                    },
+                )
             case TagPresented():
                 self._hass.bus.async_fire(
                     EVENT_TAG_PRESENTED,

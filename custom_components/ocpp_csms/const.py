@@ -78,6 +78,7 @@ EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 EVENT_TAG_PRESENTED: Final = f"{DOMAIN}_tag_presented"
 EVENT_SECURITY_EVENT: Final = f"{DOMAIN}_security_event"
+EVENT_DATA_TRANSFER: Final = f"{DOMAIN}_data_transfer"
 
 DEFAULT_HOST: Final = "0.0.0.0"  # noqa: S104 - chargers reach us over the LAN
 DEFAULT_PORT: Final = 9000

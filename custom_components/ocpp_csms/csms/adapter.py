@@ -66,7 +66,10 @@ class VersionAdapter:
         return {}
 
     async def data_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """We define no vendor extensions: every vendor id is unknown."""
+        """Pass the content on to automations; we define no vendor extensions."""
+        self._host.tracker.data_transfer_received(
+            payload["vendorId"], payload.get("messageId"), payload.get("data")
+        )
         return {"status": "UnknownVendorId"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import json
 from typing import Any
 
 from .const import OcppVersion
@@ -45,6 +46,7 @@ class ChargerCommands:
     def __init__(self, session: Session) -> None:
         """Send through the charger's session."""
         self._session = session
+        self.version = session.version
         self._v16 = session.version is OcppVersion.V16
 
     async def _request(self, action: str, payload: dict[str, Any]) -> None:
@@ -52,6 +54,39 @@ class ChargerCommands:
         status = str(result.get("status"))
         if status not in _OK:
             raise CommandRejectedError(action, status)
+
+    def trigger_request(self, message: str, evse_id: int | None) -> dict[str, Any]:
+        """Return the TriggerMessage payload for a message (and an EVSE)."""
+        payload: dict[str, Any] = {"requestedMessage": message}
+        if evse_id is not None:
+            if self._v16:
+                payload["connectorId"] = evse_id
+            elif evse_id:
+                payload["evse"] = {"id": evse_id}
+        return payload
+
+    async def trigger_message(self, message: str, evse_id: int | None) -> str:
+        """Ask the charger to send a message now; return its status word."""
+        result = await self._session.call(
+            "TriggerMessage", self.trigger_request(message, evse_id)
+        )
+        return str(result.get("status"))
+
+    async def data_transfer(
+        self, vendor_id: str, message_id: str | None, data: Any
+    ) -> dict[str, Any]:
+        """Send a vendor-specific DataTransfer; return the charger's answer.
+
+        1.6 carries ``data`` as text: anything else is sent as JSON text.
+        """
+        payload: dict[str, Any] = {"vendorId": vendor_id}
+        if message_id:
+            payload["messageId"] = message_id
+        if data is not None:
+            payload["data"] = (
+                data if not self._v16 or isinstance(data, str) else json.dumps(data)
+            )
+        return await self._session.call("DataTransfer", payload)
 
     async def remote_start(self, evse_id: int, id_tag: str, remote_id: int) -> None:
         """Ask the charger to start a transaction on an EVSE."""

@@ -89,7 +89,19 @@ CRITICAL_SECURITY_EVENTS = frozenset(
     {"SecurityLogWasCleared", "MemoryExhaustion", "TamperDetectionActivated"}
 )
 
-type ChargerEvent = SessionStarted | SessionEnded | TagPresented | SecurityEvent
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DataTransferReceived:
+    """A vendor-specific DataTransfer from the charger."""
+
+    vendor_id: str
+    message_id: str | None
+    data: Any
+
+
+type ChargerEvent = (
+    SessionStarted | SessionEnded | TagPresented | SecurityEvent | DataTransferReceived
+)
 
 
 class TrackerListener(Protocol):
@@ -516,6 +528,15 @@ class ChargerTracker:
         self._listener.charger_event(
             self.charger_id,
             TagPresented(id_tag=id_tag, status=status, evse_id=evse_id),
+        )
+
+    def data_transfer_received(
+        self, vendor_id: str, message_id: str | None, data: Any
+    ) -> None:
+        """Report a DataTransfer the charger sent."""
+        self._listener.charger_event(
+            self.charger_id,
+            DataTransferReceived(vendor_id=vendor_id, message_id=message_id, data=data),
         )
 
     def security_event(

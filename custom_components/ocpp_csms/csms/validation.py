@@ -147,3 +147,13 @@ def schema_error(
     return OcppCallError(
         kind, f"{action} {location}: {error.message}"[:512], {"path": location}
     )
+
+
+def request_enum(version: OcppVersion, action: str, field: str) -> tuple[str, ...]:
+    """Return the values a request's top-level enum field allows."""
+    _ensure_loaded()
+    schema = json.loads(_SCHEMA_TEXT[(version, action, True)])
+    node: dict[str, Any] = schema["properties"][field]
+    if "$ref" in node:
+        node = schema["definitions"][node["$ref"].removeprefix("#/definitions/")]
+    return tuple(node.get("enum", ()))
