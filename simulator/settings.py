@@ -81,6 +81,10 @@ class ChangeResult(StrEnum):
     NOT_SUPPORTED = "NotSupported"
 
 
+# Settings this station reads only when it boots (the authorization cache and
+# pre-authorization are set up then): a change answers RebootRequired.
+REBOOT_KEYS = frozenset({"AuthorizationCacheEnabled", "LocalPreAuthorize"})
+
 _MEASURANDS = (
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC"
 )
@@ -166,6 +170,8 @@ class ConfigKeyStore:
         if key.readonly or not valid_value(key.kind, value, key.options):
             return ChangeResult.REJECTED
         key.value = value.lower() if key.kind is ValueKind.BOOLEAN else value
+        if name in REBOOT_KEYS:
+            return ChangeResult.REBOOT_REQUIRED
         return ChangeResult.ACCEPTED
 
 
@@ -216,6 +222,7 @@ class AttributeStatus(StrEnum):
     UNKNOWN_COMPONENT = "UnknownComponent"
     UNKNOWN_VARIABLE = "UnknownVariable"
     NOT_SUPPORTED = "NotSupportedAttributeType"
+    REBOOT_REQUIRED = "RebootRequired"
 
 
 @dataclass
@@ -287,4 +294,6 @@ class VariableStore:
         ):
             return AttributeStatus.REJECTED
         variable.value = value.lower() if variable.kind is ValueKind.BOOLEAN else value
+        if variable.name in REBOOT_KEYS:
+            return AttributeStatus.REBOOT_REQUIRED
         return AttributeStatus.ACCEPTED

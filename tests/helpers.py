@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_csms.const import DOMAIN
@@ -118,3 +118,23 @@ async def start_v16(
         },
     )
     return int(result["transactionId"])
+
+
+def charger_device(hass: HomeAssistant, charger_id: str = "CP_1") -> dr.DeviceEntry:
+    """Return a charger's device."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, charger_id)})
+    assert device is not None, charger_id
+    return device
+
+
+async def charger_action(hass: HomeAssistant, name: str, **data: Any) -> dict[str, Any]:
+    """Call one of our actions on charger CP_1 and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        name,
+        {"device_id": charger_device(hass).id} | data,
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    return response

@@ -144,7 +144,8 @@ def test_readme_features_match_handlers() -> None:
 
     sent_v16, sent_v201, _ = _readme_row("CSMS → charger sent")
     source = "".join(
-        (PACKAGE / "csms" / name).read_text() for name in ("commands.py", "central.py")
+        (PACKAGE / "csms" / name).read_text()
+        for name in ("commands.py", "central.py", "configuration.py")
     )
     sent_in_code = set(re.findall(r'(?:call|_request)\(\s*"([A-Z][A-Za-z]+)"', source))
     assert sent_v16 | sent_v201 == sent_in_code

@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
 
-from custom_components.ocpp_csms.const import DOMAIN, EVENT_DATA_TRANSFER
+from custom_components.ocpp_csms.const import EVENT_DATA_TRANSFER
 from simulator import ChargePointSimulator
 
 from .conftest import SimulatorFactory
-from .helpers import accepted_charger
+from .helpers import accepted_charger, charger_action, charger_device
 
 VERSIONS = ["1.6", "2.0.1", "2.1"]
-
-
-def _device_id(hass: HomeAssistant) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "CP_1")})
-    assert device is not None
-    return device.id
-
-
-async def _action(hass: HomeAssistant, name: str, **data: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        name,
-        {"device_id": _device_id(hass)} | data,
-        blocking=True,
-        return_response=True,
-    )
-    assert isinstance(response, dict)
-    return response
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -49,7 +28,7 @@ async def test_trigger_message_sends_the_versions_request(
 ) -> None:
     """The charger is asked in its version's words and answers; we return it."""
     sim = await accepted_charger(hass, start_simulator, version=version)
-    response = await _action(
+    response = await charger_action(
         hass, "trigger_message", message="StatusNotification", evse_id=1
     )
     assert response == {"status": "Accepted"}
@@ -86,7 +65,7 @@ async def test_trigger_message_the_version_lacks_is_refused_with_the_list(
 
     sent_before = triggers()
     with pytest.raises(ServiceValidationError) as err:
-        await _action(hass, "trigger_message", message=message)
+        await charger_action(hass, "trigger_message", message=message)
     assert err.value.translation_key == "invalid_trigger"
     assert "Heartbeat" in err.value.translation_placeholders["allowed"]
     assert message not in err.value.translation_placeholders["allowed"]
@@ -103,15 +82,15 @@ async def test_data_transfer_returns_the_chargers_answer(
 ) -> None:
     """The simulator's vendor extension echoes; other vendors are unknown."""
     await accepted_charger(hass, start_simulator, version=version)
-    echoed = await _action(
+    echoed = await charger_action(
         hass, "data_transfer", vendor_id="OcppCsmsSim", message_id="Echo", data="hi"
     )
     assert echoed == {"status": "Accepted", "data": "hi"}
-    unknown_message = await _action(
+    unknown_message = await charger_action(
         hass, "data_transfer", vendor_id="OcppCsmsSim", message_id="Nope"
     )
     assert unknown_message == {"status": "UnknownMessageId", "data": None}
-    unknown_vendor = await _action(hass, "data_transfer", vendor_id="ACME")
+    unknown_vendor = await charger_action(hass, "data_transfer", vendor_id="ACME")
     assert unknown_vendor == {"status": "UnknownVendorId", "data": None}
 
 
@@ -120,7 +99,7 @@ async def test_data_transfer_structured_data_is_json_text_on_16(
 ) -> None:
     """1.6 carries data as a string: structured data goes as JSON text."""
     sim = await accepted_charger(hass, start_simulator, version="1.6")
-    response = await _action(
+    response = await charger_action(
         hass,
         "data_transfer",
         vendor_id="OcppCsmsSim",
@@ -140,10 +119,10 @@ async def test_actions_on_an_offline_charger_raise_a_translated_error(
     await sim.stop()
     await hass.async_block_till_done()
     with pytest.raises(HomeAssistantError) as err:
-        await _action(hass, "trigger_message", message="Heartbeat")
+        await charger_action(hass, "trigger_message", message="Heartbeat")
     assert err.value.translation_key
     with pytest.raises(HomeAssistantError):
-        await _action(hass, "data_transfer", vendor_id="OcppCsmsSim")
+        await charger_action(hass, "data_transfer", vendor_id="OcppCsmsSim")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -166,7 +145,7 @@ async def test_data_transfer_from_the_charger_fires_an_event(
     await hass.async_block_till_done()
     (event,) = events
     assert event.data["charger_id"] == "CP_1"
-    assert event.data["device_id"] == _device_id(hass)
+    assert event.data["device_id"] == charger_device(hass).id
     assert event.data["vendor_id"] == "com.example"
     assert event.data["message_id"] == "Temp"
     assert event.data["data"] == "41.5"

@@ -21,6 +21,7 @@ from homeassistant.helpers.typing import ConfigType
 from .actions import async_setup_actions
 from .balancing import SiteBalancer
 from .bridge import HubBridge
+from .config_actions import async_setup_config_actions
 from .const import (
     AUTH_ACCEPT_ALL,
     CONF_ALLOWED_TAGS,
@@ -75,6 +76,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions once."""
     async_setup_actions(hass)
     async_setup_raw_actions(hass)
+    async_setup_config_actions(hass)
     return True
 
 

@@ -58,9 +58,9 @@ from .csms.tracker import (
     TagPresented,
 )
 from .deviation_issues import DeviationIssues
+from .failure_streak import FailureStreak
 from .hub import ModeControl, hub_of, loaded_hub
 from .limit_restore import async_check_after_reconnect, async_restore_after_boot
-from .repairs import FailureStreak
 from .store import ChargerStore
 from .subentries import charger_subentries, charger_subentry_data, charger_title
 

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import DOMAIN
+from .csms.configuration import readable_model
 from .runtime import OcppCsmsConfigEntry
 from .subentries import charger_subentries
 
@@ -35,6 +36,10 @@ def _charger(entry: OcppCsmsConfigEntry, charger_id: str) -> dict[str, Any]:
                 for evse_id, evse in sorted(tracker.state.evses.items())
             },
             "charging_modes": _modes(entry, charger_id),
+            # The last full report (get_configuration), tier → component → variable.
+            "device_model": None
+            if tracker.last_report is None
+            else readable_model(tracker.last_report),
             # Message keys embed id tags; they are de-duplication detail only.
             "persisted": {
                 key: value

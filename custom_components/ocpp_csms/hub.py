@@ -20,7 +20,7 @@ from .charging.limits import ChargerLimiter
 from .const import LIMIT_FAILURE_REPAIR_THRESHOLD
 from .csms.central import CentralSystem
 from .csms.server import CsmsServer
-from .repairs import FailureStreak
+from .failure_streak import FailureStreak
 from .smart_state import EvseKey
 from .store import ChargerStore
 

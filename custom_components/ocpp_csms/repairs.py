@@ -1,50 +1,58 @@
-"""Repair issues raised after a run of consecutive failures."""
+"""Repair flows: reboot a charger whose new settings need it."""
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from typing import Any
 
-from .const import DOMAIN
+from homeassistant import data_entry_flow
+from homeassistant.components.repairs import RepairsFlow
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+
+from .csms.errors import CallFailedError
+from .hub import loaded_hub
 
 
-class FailureStreak:
-    """Raise a repair issue at the N-th failure in a row; clear it on success."""
+class RebootChargerFlow(RepairsFlow):
+    """Confirm, then ask the charger to restart when it is idle."""
 
-    def __init__(
-        self,
-        translation_key: str,
-        threshold: int,
-        severity: ir.IssueSeverity,
-        issue_prefix: str,
-    ) -> None:
-        """Describe the issue this streak raises."""
-        self._translation_key = translation_key
-        self._threshold = threshold
-        self._severity = severity
-        self._prefix = issue_prefix
-        self._counts: dict[str, int] = {}
+    def __init__(self, entry_id: str, charger_id: str) -> None:
+        """Remember which charger to reboot."""
+        self._entry_id = entry_id
+        self._charger_id = charger_id
 
-    @callback
-    def failed(
-        self, hass: HomeAssistant, key: str, placeholders: dict[str, str]
-    ) -> None:
-        """Count a failure for ``key``; at the threshold, ask the user to act."""
-        count = self._counts.get(key, 0) + 1
-        self._counts[key] = count
-        if count == self._threshold:
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                f"{self._prefix}{key}",
-                is_fixable=False,
-                severity=self._severity,
-                translation_key=self._translation_key,
-                translation_placeholders=placeholders | {"count": str(count)},
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Go straight to the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Reboot once the user confirms."""
+        placeholders = {"charger_id": self._charger_id}
+        if user_input is None:
+            return self.async_show_form(
+                step_id="confirm", description_placeholders=placeholders
             )
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        hub = loaded_hub(entry) if entry is not None else None
+        if entry is None or entry.state is not ConfigEntryState.LOADED or hub is None:
+            return self.async_abort(reason="hub_not_loaded")
+        try:
+            await hub.central.commands(self._charger_id).reset(hard=False)
+        except CallFailedError:
+            return self.async_abort(
+                reason="reboot_failed", description_placeholders=placeholders
+            )
+        return self.async_create_entry(data={})
 
-    @callback
-    def succeeded(self, hass: HomeAssistant, key: str) -> None:
-        """End the streak for ``key`` and remove its issue if it was raised."""
-        if self._counts.pop(key, 0) >= self._threshold:
-            ir.async_delete_issue(hass, DOMAIN, f"{self._prefix}{key}")
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """Return the flow of a fixable issue (only "reboot required" is)."""
+    # Our issues are created with their data; an empty one cannot be fixed.
+    data = data or {}
+    return RebootChargerFlow(str(data.get("entry_id")), str(data.get("charger_id")))

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from .meter import parse_time
 from .model import AuthorizationStatus, BootInfo, RegistrationStatus
+from .reports import ReportCollector
 from .tracker import ChargerTracker, utc_now
 
 type ActionHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -23,6 +24,10 @@ class AdapterHost(Protocol):
     @property
     def tracker(self) -> ChargerTracker:
         """Return the charger's neutral state."""
+
+    @property
+    def reports(self) -> ReportCollector:
+        """Return the device-model reports this connection waits for."""
 
     def boot(self, info: BootInfo) -> tuple[RegistrationStatus, int]:
         """Decide a BootNotification; return the status and the interval."""

@@ -9,6 +9,7 @@ from .const import OcppVersion
 from .deviations import ChargerTolerance
 from .errors import ErrorKind, OcppCallError
 from .model import AuthorizationStatus, BootInfo, RegistrationStatus
+from .reports import ReportCollector
 from .session import FrameConnection, Session
 from .tracker import ChargerTracker
 from .v16 import V16Adapter
@@ -65,6 +66,7 @@ class ChargerConnection:
         self.boot_info: BootInfo | None = None
         self.registration: RegistrationStatus | None = None
         self._first_call_seen = False
+        self.reports = ReportCollector()
         self._central = central
         self.tracker: ChargerTracker = central.tracker(charger_id)
         adapter = V16Adapter(self) if version is OcppVersion.V16 else V201Adapter(self)

@@ -155,6 +155,8 @@ class ChargerTracker:
         # EVSEs (0 = station) the user made inoperative: many chargers forget
         # it when they reboot, so it is sent again after each boot.
         self.inoperative: set[int] = set()
+        # The last full device-model report (2.x), for diagnostics.
+        self.last_report: list[dict[str, Any]] | None = None
 
     # ----------------------------------------------------------- status
 

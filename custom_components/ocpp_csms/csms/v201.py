@@ -243,7 +243,8 @@ class V201Adapter(VersionAdapter):
         return {}
 
     async def notify_report(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Learn the station's EVSEs from a device-model report."""
+        """Collect a report we asked for; learn the station's EVSEs from it."""
+        self._host.reports.part(payload)
         tracker = self._host.tracker
         for item in payload.get("reportData", []):
             component = item["component"]
