@@ -9,10 +9,10 @@ from typing import Any
 
 from custom_components.ocpp_csms.csms.central import CentralSystem
 from custom_components.ocpp_csms.csms.const import OcppVersion
+from custom_components.ocpp_csms.csms.events import ChargerEvent
 from custom_components.ocpp_csms.csms.model import BootInfo, RegistrationStatus
 from custom_components.ocpp_csms.csms.server import CsmsServer
 from custom_components.ocpp_csms.csms.tolerance import Deviation
-from custom_components.ocpp_csms.csms.tracker import ChargerEvent
 
 
 @dataclass

@@ -46,10 +46,7 @@ from .const import (
     signal_new_evse,
 )
 from .csms.const import OcppVersion
-from .csms.model import BootInfo, RegistrationStatus
-from .csms.security import new_password
-from .csms.tolerance import Deviation
-from .csms.tracker import (
+from .csms.events import (
     ChargerEvent,
     DataTransferReceived,
     SecurityEvent,
@@ -57,6 +54,9 @@ from .csms.tracker import (
     SessionStarted,
     TagPresented,
 )
+from .csms.model import BootInfo, RegistrationStatus
+from .csms.security import new_password
+from .csms.tolerance import Deviation
 from .deviation_issues import DeviationIssues
 from .failure_streak import FailureStreak
 from .hub import ModeControl, hub_of, loaded_hub

@@ -8,6 +8,11 @@ from typing import Any
 import pytest
 
 from custom_components.ocpp_csms.csms.energy import EnergyCounter
+from custom_components.ocpp_csms.csms.events import (
+    ChargerEvent,
+    SessionEnded,
+    SessionStarted,
+)
 from custom_components.ocpp_csms.csms.meter import parse_time, samples_v2, samples_v16
 from custom_components.ocpp_csms.csms.model import (
     ConnectorStatus,
@@ -16,10 +21,7 @@ from custom_components.ocpp_csms.csms.model import (
 )
 from custom_components.ocpp_csms.csms.tracker import (
     REASON_NEW_TRANSACTION,
-    ChargerEvent,
     ChargerTracker,
-    SessionEnded,
-    SessionStarted,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -19,10 +19,11 @@ from .commands import ChargerCommands
 from .const import OcppVersion
 from .deviations import ChargerTolerance, DeviationLog
 from .errors import CallFailedError, ConnectionLostError
+from .events import TrackerListener
 from .model import AuthorizationStatus, BootInfo, RegistrationStatus
 from .session import FrameConnection
 from .tolerance import Deviation
-from .tracker import DEFAULT_RESUMPTION_WINDOW_S, ChargerTracker, TrackerListener
+from .tracker import DEFAULT_RESUMPTION_WINDOW_S, ChargerTracker
 
 _LOGGER = logging.getLogger(__name__)
 
