@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 import logging
 from pathlib import Path
 import socket
-from types import MappingProxyType
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 
-from .ha_server import DOMAIN, start_core
+from .ha_server import DOMAIN, add_hub, start_core
 
 STOP_TIMEOUT = 60
 EVENT_SESSION_ENDED = f"{DOMAIN}_session_ended"
@@ -88,7 +87,7 @@ class HaCore:
         hass.bus.async_listen(EVENT_SESSION_ENDED, self._on_ended)
         entries = hass.config_entries.async_entries(DOMAIN)
         if not entries:
-            await _add_hub(hass, self.port)
+            await add_hub(hass, chargers=0, port=self.port)
         else:
             await async_setup_component(hass, DOMAIN, {})
             await hass.async_block_till_done()
@@ -159,23 +158,3 @@ class HaCore:
             )
         )
         self._ended_signal.set()
-
-
-async def _add_hub(hass: HomeAssistant, port: int) -> None:
-    """Add the hub on a fixed port with auto-accept (chargers become subentries)."""
-    entry: ConfigEntry[Any] = ConfigEntry(
-        domain=DOMAIN,
-        title="OCPP fault campaign",
-        data={"host": "127.0.0.1", "port": port},
-        options={"heartbeat_interval": 300, "auto_accept": True},
-        source=SOURCE_USER,
-        version=1,
-        minor_version=1,
-        unique_id=None,
-        discovery_keys=MappingProxyType({}),
-        subentries_data=None,
-    )
-    await hass.config_entries.async_add(entry)
-    await hass.async_block_till_done()
-    if entry.state is not ConfigEntryState.LOADED:
-        raise RuntimeError(f"The hub entry did not load: {entry.state}")

@@ -80,8 +80,10 @@ async def start_core(config_dir: Path, *, recorder: bool) -> HomeAssistant:
     return hass
 
 
-async def add_hub(hass: HomeAssistant, chargers: int) -> ConfigEntry[Any]:
-    """Add and set up the hub entry, listening on a free port of 127.0.0.1.
+async def add_hub(
+    hass: HomeAssistant, chargers: int, port: int = 0
+) -> ConfigEntry[Any]:
+    """Add and set up the hub entry, listening on 127.0.0.1 (port 0: a free one).
 
     Default options but auto-accept; the connection limit (default 1000) is
     raised only when more chargers than that are coming.
@@ -92,7 +94,7 @@ async def add_hub(hass: HomeAssistant, chargers: int) -> ConfigEntry[Any]:
     entry: ConfigEntry[Any] = ConfigEntry(
         domain=DOMAIN,
         title="OCPP benchmark",
-        data={"host": "127.0.0.1", "port": 0},
+        data={"host": "127.0.0.1", "port": port},
         options=options,
         source=SOURCE_USER,
         version=1,

@@ -25,6 +25,7 @@ from .charging.engine import (
     LimitNotEffectiveError,
 )
 from .const import CONF_PASSWORD, CONF_PREVIOUS_PASSWORD, DOMAIN
+from .csms.charger import ChargerConnection
 from .csms.commands import CommandRejectedError
 from .csms.const import OcppVersion
 from .csms.errors import CallFailedError, ConnectionLostError
@@ -99,6 +100,17 @@ def charger_of(hass: HomeAssistant, device_id: str) -> tuple[OcppCsmsConfigEntry
     )
 
 
+def connection_of(
+    hass: HomeAssistant, device_id: str
+) -> tuple[OcppCsmsConfigEntry, str, ChargerConnection]:
+    """Return the hub, charger id and live connection behind a device."""
+    entry, charger_id = charger_of(hass, device_id)
+    conn = entry.runtime_data.central.connection(charger_id)
+    if conn is None:
+        raise command_error(charger_id, ConnectionLostError(charger_id))
+    return entry, charger_id, conn
+
+
 async def _get_password(call: ServiceCall) -> ServiceResponse:
     entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
     subentry = charger_subentries(entry)[charger_id]
@@ -150,11 +162,7 @@ async def _set_limit(call: ServiceCall) -> ServiceResponse:
 
 async def _set_profile(call: ServiceCall) -> None:
     """Send a profile written by the user, checked against the official schema."""
-    entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
-    central = entry.runtime_data.central
-    conn = central.connection(charger_id)
-    if conn is None:
-        raise command_error(charger_id, ConnectionLostError(charger_id))
+    _, charger_id, conn = connection_of(call.hass, call.data[ATTR_DEVICE_ID])
     version = conn.version
     key = "csChargingProfiles" if version is OcppVersion.V16 else "chargingProfile"
     id_key = "connectorId" if version is OcppVersion.V16 else "evseId"

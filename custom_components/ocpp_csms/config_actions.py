@@ -22,9 +22,8 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 import voluptuous as vol
 
-from .actions import DEVICE_SCHEMA, charger_of
+from .actions import DEVICE_SCHEMA, connection_of
 from .const import DOMAIN
-from .csms.charger import ChargerConnection
 from .csms.configuration import (
     VariableRef,
     full_report_v2,
@@ -34,7 +33,7 @@ from .csms.configuration import (
     set_v2,
     set_v16,
 )
-from .csms.errors import CallFailedError, ConnectionLostError
+from .csms.errors import CallFailedError
 from .errors import command_error
 
 SERVICE_GET_CONFIGURATION = "get_configuration"
@@ -91,14 +90,6 @@ def _refs(names: list[str], evse_id: int | None) -> list[VariableRef]:
     return refs
 
 
-def _connection(call: ServiceCall) -> tuple[str, str, ChargerConnection]:
-    entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
-    conn = entry.runtime_data.central.connection(charger_id)
-    if conn is None:
-        raise command_error(charger_id, ConnectionLostError(charger_id))
-    return entry.entry_id, charger_id, conn
-
-
 def _refuse(charger_id: str, translation_key: str, names: list[str]) -> None:
     """Refuse the whole request when any name is not settable."""
     if names:
@@ -114,7 +105,7 @@ def _refuse(charger_id: str, translation_key: str, names: list[str]) -> None:
 
 async def _get_configuration(call: ServiceCall) -> ServiceResponse:
     """Return keys (1.6), variables or the whole device model (2.x)."""
-    _, charger_id, conn = _connection(call)
+    _, charger_id, conn = connection_of(call.hass, call.data[ATTR_DEVICE_ID])
     names: list[str] = call.data[ATTR_KEYS]
     try:
         if is_v16(conn.session):
@@ -132,7 +123,8 @@ async def _get_configuration(call: ServiceCall) -> ServiceResponse:
 
 async def _set_configuration(call: ServiceCall) -> ServiceResponse:
     """Change settings; refuse unknown or read-only ones before changing any."""
-    entry_id, charger_id, conn = _connection(call)
+    entry, charger_id, conn = connection_of(call.hass, call.data[ATTR_DEVICE_ID])
+    entry_id = entry.entry_id
     settings: dict[str, str] = call.data[ATTR_SETTINGS]
     session = conn.session
     try:

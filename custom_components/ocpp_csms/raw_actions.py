@@ -16,10 +16,10 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
-from .actions import DEVICE_SCHEMA, charger_of
+from .actions import DEVICE_SCHEMA, connection_of
 from .const import DOMAIN
 from .csms.commands import ChargerCommands
-from .csms.errors import CallFailedError, ConnectionLostError
+from .csms.errors import CallFailedError
 from .csms.validation import request_enum, schema_error
 from .errors import command_error
 
@@ -48,11 +48,8 @@ DATA_TRANSFER_SCHEMA = DEVICE_SCHEMA.extend(
 
 
 def _connected(call: ServiceCall) -> tuple[str, ChargerCommands]:
-    entry, charger_id = charger_of(call.hass, call.data[ATTR_DEVICE_ID])
-    try:
-        return charger_id, entry.runtime_data.central.commands(charger_id)
-    except ConnectionLostError as err:
-        raise command_error(charger_id, err) from err
+    _, charger_id, conn = connection_of(call.hass, call.data[ATTR_DEVICE_ID])
+    return charger_id, ChargerCommands(conn.session)
 
 
 async def _trigger_message(call: ServiceCall) -> ServiceResponse:

@@ -193,10 +193,11 @@ class CentralSystem:
         return status
 
     def charger_accepted_boot(self, conn: ChargerConnection) -> None:
-        """Learn what an accepted charger supports (in the background)."""
-        self._spawn(self._read_capabilities(conn), f"capabilities {conn.charger_id}")
+        """Learn what an accepted charger supports, restore its availability."""
+        self._spawn(self._after_boot(conn), f"after boot {conn.charger_id}")
 
-    async def _read_capabilities(self, conn: ChargerConnection) -> None:
+    async def _after_boot(self, conn: ChargerConnection) -> None:
+        """Read what the charger supports; put back what a reboot may lose."""
         capabilities = await read_capabilities(conn.session)
         conn.tracker.state.capabilities = capabilities
         _LOGGER.debug("%s smart charging: %s", conn.charger_id, capabilities)

@@ -169,6 +169,12 @@ class _Walk:
         if handling is Handling.KEPT:
             self.kept.append(path)
 
+    def note_broken(
+        self, broken: _BrokenError, handling: Handling, detail: str
+    ) -> None:
+        """Record how a broken value was handled."""
+        self.note(broken.kind, broken.path, broken.value, handling, detail)
+
     def value(self, node: dict[str, Any], value: Any, path: Path, name: str) -> Any:
         """Return the value fixed in place, or raise _BrokenError."""
         node = self.resolve(node)
@@ -262,32 +268,14 @@ class _Walk:
             return
         if own_value and sub.get("format") == "date-time" and required:
             out[key] = self.arrival
-            self.note(
-                broken.kind,
-                broken.path,
-                broken.value,
-                Handling.ARRIVAL_TIME,
-                "used the arrival time",
-            )
+            self.note_broken(broken, Handling.ARRIVAL_TIME, "used the arrival time")
             return
         if not required and not _means_something(key, sub):
-            self.note(
-                broken.kind,
-                broken.path,
-                broken.value,
-                Handling.DROPPED,
-                f"dropped {_text(here)}",
-            )
+            self.note_broken(broken, Handling.DROPPED, f"dropped {_text(here)}")
             return
         if self.rules.is_unread(child):
             out[key] = original[key]
-            self.note(
-                broken.kind,
-                broken.path,
-                broken.value,
-                Handling.KEPT,
-                "kept as sent (not used)",
-            )
+            self.note_broken(broken, Handling.KEPT, "kept as sent (not used)")
             return
         raise broken
 
@@ -334,13 +322,7 @@ class _Walk:
                 del self.deviations[mark:]
                 self.kept = [spot for spot in self.kept if spot[: len(here)] != here]
                 causes.append(broken)
-                self.note(
-                    broken.kind,
-                    broken.path,
-                    broken.value,
-                    Handling.DROPPED,
-                    f"dropped {_text(here)}",
-                )
+                self.note_broken(broken, Handling.DROPPED, f"dropped {_text(here)}")
         if len(out) < node.get("minItems", 0):
             if name in self.rules.empty_ok:
                 if not value:
